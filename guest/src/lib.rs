@@ -1,1 +1,87 @@
-//! nanohttp
+#![doc = include_str!("../docs/guide.md")]
+
+// Lets the generated bindings name this crate by its absolute path from inside it, too.
+#[cfg(target_arch = "wasm32")]
+extern crate self as nanohttp;
+
+mod app;
+mod context;
+mod dispatch;
+mod form;
+mod response;
+mod settings;
+mod status;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+pub mod testing;
+
+pub use app::{Application, default_error_body};
+pub use context::{Context, Query};
+pub use dispatch::Controller;
+pub use form::Form;
+pub use nanohttp_macros::{controller, regex_controller, rest_controller};
+pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
+pub use settings::{SETTINGS_ENV, Settings, SettingsError};
+pub use status::{HttpStatus, InvalidStatusLine};
+
+/// The `cookie` crate, whose [`Cookie`](cookie::Cookie) builder sets response cookies.
+pub use cookie;
+/// The `http` crate, whose types the context speaks.
+pub use http;
+/// The `serde_json` crate, for building JSON values in handlers.
+pub use serde_json;
+
+/// What most applications need: `use nanohttp::prelude::*;`.
+pub mod prelude {
+    pub use crate::cookie::Cookie;
+    pub use crate::{
+        Application, Body, Context, Controller, HttpStatus, Json, Reply, Settings, Stream,
+        controller, regex_controller, rest_controller,
+    };
+}
+
+/// Turns an application into the component's `wasi:http/incoming-handler` export:
+/// `nanohttp::export!(Root);` where `Root: Application + Default`.
+///
+/// One instance of `Root` is created (and `app_init` run) per component instance, on its first
+/// request. Natively (for tests) this expands to nothing.
+#[macro_export]
+macro_rules! export {
+    ($app:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct __NanohttpHandler;
+
+            impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest
+                for __NanohttpHandler
+            {
+                fn handle(
+                    request: $crate::__private::bindings::wasi::http::types::IncomingRequest,
+                    response_out: $crate::__private::bindings::wasi::http::types::ResponseOutparam,
+                ) {
+                    $crate::__private::handle_incoming::<$app>(request, response_out)
+                }
+            }
+
+            $crate::__private::bindings::export_handler!(
+                __NanohttpHandler with_types_in $crate::__private::bindings
+            );
+        };
+    };
+}
+
+/// Used by the macros' generated code only; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::app::{ResponseSink, serve};
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::component::{bindings, handle_incoming};
+    pub use crate::dispatch::{
+        Action, capture_arg, capture_opt, invoke, join_path, path_arg, path_opt, path_rest,
+        query_opt, query_required, query_vec, rest_fallback, rest_verb, trim_trailing_slash,
+    };
+    pub use regex_lite::{Captures, Regex};
+    #[cfg(target_arch = "wasm32")]
+    pub use wit_bindgen;
+}

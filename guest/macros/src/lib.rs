@@ -1,1 +1,59 @@
-//! macros
+//! The attribute macros of [nanohttp](https://docs.rs/nanohttp): they read an `impl` block of
+//! handlers and child controllers and generate its `nanohttp::Controller` implementation.
+//! Use them through `nanohttp`, which documents them.
+
+use proc_macro::TokenStream;
+
+mod ast;
+mod expand;
+
+use ast::{ControllerOptions, Errors, Kind};
+
+/// Object dispatch: the first path segment names a child controller or a handler; otherwise
+/// `index` gets every segment. See the `nanohttp` crate docs.
+#[proc_macro_attribute]
+pub fn controller(args: TokenStream, item: TokenStream) -> TokenStream {
+    generate(Kind::Controller, args, item)
+}
+
+/// Verb dispatch: a segment naming a handler first, then the handler named after the
+/// lower-cased request method (`get`, `post`, custom verbs such as `list`); none → 405.
+#[proc_macro_attribute]
+pub fn rest_controller(args: TokenStream, item: TokenStream) -> TokenStream {
+    generate(Kind::Rest, args, item)
+}
+
+/// Regex dispatch: each handler has `#[route(r"pattern")]`; the first pattern matching the whole
+/// remaining path wins, and its captures bind to the handler's parameters by name.
+#[proc_macro_attribute]
+pub fn regex_controller(args: TokenStream, item: TokenStream) -> TokenStream {
+    generate(Kind::Regex, args, item)
+}
+
+fn generate(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let options = match syn::parse::<ControllerOptions>(args) {
+        Ok(options) => options,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let item = match syn::parse::<syn::ItemImpl>(item) {
+        Ok(item) => item,
+        Err(error) => {
+            return syn::Error::new(
+                error.span(),
+                "controller attributes go on an `impl` block: `#[controller] impl Root { .. }`",
+            )
+            .to_compile_error()
+            .into();
+        }
+    };
+    let mut errors = Errors::default();
+    let controller = ast::parse(kind, options, item, &mut errors);
+    match errors.into_result() {
+        Ok(()) => expand::controller(&controller).into(),
+        Err(error) => {
+            let mut tokens = error.to_compile_error();
+            tokens.extend(expand::fallback(&controller));
+            tokens.into()
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The application: the root controller with its hooks, and the request cycle that runs them.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use cookie::Cookie;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SET_COOKIE, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::context::Context;
+use crate::dispatch::{Controller, split_path};
+use crate::response::{Body, Outcome};
+use crate::settings::{CookieDefaults, Settings};
+use crate::status::{HttpStatus, status_forbids_body};
+
+/// The root of a controller tree, with the application-wide hooks of nanohttp.
+///
+/// Every hook has a default that does nothing, so `impl Application for Root {}` is enough.
+///
+/// ```
+/// use nanohttp::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Root;
+///
+/// #[controller]
+/// impl Root {
+///     #[text]
+///     fn index(&self, ctx: &Context) -> String {
+///         format!("hello {}", ctx.get::<Identity>().map_or("stranger", |i| &i.0))
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct Identity(String);
+///
+/// impl Application for Root {
+///     const SETTINGS: &'static str = "greeting: hello";
+///
+///     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
+///         if let Some(name) = ctx.header("x-user").map(str::to_owned) {
+///             ctx.insert(Identity(name));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let client = nanohttp::testing::TestClient::new(Root);
+/// assert_eq!(client.get("/").header("x-user", "ada").send().text(), "hello ada");
+/// assert_eq!(client.get("/").send().text(), "hello stranger");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a nanohttp application",
+    note = "add `impl nanohttp::Application for {Self} {{}}` (every hook has a default)"
+)]
+pub trait Application: Controller + Sized {
+    /// The application's own default settings (YAML), merged over the framework's defaults and
+    /// under whatever the host passes.
+    const SETTINGS: &'static str = "";
+
+    /// Runs once per component instance, before its first request.
+    fn app_init(&mut self, settings: &Settings) {
+        let _ = settings;
+    }
+
+    /// Runs before dispatch; an error answers the request without dispatching it.
+    fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Runs when the handler has produced its first output, before the status and headers go
+    /// out (also for error responses); a last chance to add headers.
+    fn begin_response(&self, ctx: &mut Context) {
+        let _ = ctx;
+    }
+
+    /// Runs after the body has been sent, on success and on error.
+    fn end_response(&self, ctx: &mut Context) {
+        let _ = ctx;
+    }
+
+    /// Renders the body of an error response. The default sends the status line as text, or
+    /// `{"status", "message"}` as JSON when the response is JSON, with the error's detail only
+    /// when the `debug` setting is on.
+    fn render_error(&self, ctx: &mut Context, error: &HttpStatus) -> Body<'static> {
+        default_error_body(ctx, error)
+    }
+}
+
+/// The framework's error body; see [`Application::render_error`].
+pub fn default_error_body(ctx: &mut Context, error: &HttpStatus) -> Body<'static> {
+    let detail = error.detail().filter(|_| ctx.settings().debug());
+    let json = ctx
+        .content_type()
+        .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+    let body = if json {
+        let mut body = serde_json::json!({"status": error.code(), "message": error.reason()});
+        if let Some(detail) = detail {
+            body["error"] = detail.into();
+        }
+        body.to_string()
+    } else {
+        ctx.set_content_type("text/plain");
+        match detail {
+            Some(detail) => format!("{error}\n\n{detail}\n"),
+            None => format!("{error}\n"),
+        }
+    };
+    ctx.set_encoding(Some("utf-8"));
+    Body::Bytes(Cow::Owned(body.into_bytes()))
+}
+
+/// Where a response goes: the WASI outgoing response in a component, a buffer in tests.
+#[doc(hidden)]
+pub trait ResponseSink {
+    /// Sends the status and headers. Called exactly once, before any chunk.
+    fn start(&mut self, status: StatusCode, headers: HeaderMap);
+    /// Sends a piece of the body; `false` means the client is gone and sending should stop.
+    fn write(&mut self, chunk: &[u8]) -> bool;
+    /// Ends the body: `None` when complete, or the error that broke it off midway.
+    fn finish(self, error: Option<HttpStatus>);
+}
+
+/// Runs one request through `app` and writes the response to `sink`.
+#[doc(hidden)]
+pub fn serve<A: Application>(
+    app: &A,
+    settings: &Arc<Settings>,
+    request: http::Request<Vec<u8>>,
+    mut sink: impl ResponseSink,
+) {
+    let head_only = request.method() == Method::HEAD;
+    let mut ctx = Context::new(request, Arc::clone(settings));
+    let outcome = guarded(|| {
+        let segments = split_path(ctx.path())?;
+        app.begin_request(&mut ctx)?;
+        app.dispatch(&mut ctx, &segments)
+    });
+    let (body, first_chunk) = match prime(outcome) {
+        Ok(primed) => primed,
+        Err(error) => (error_body(app, &mut ctx, error), None),
+    };
+    app.begin_response(&mut ctx);
+
+    let mut headers = response_headers(&mut ctx);
+    let status = ctx.response.status;
+    let body = if status_forbids_body(status) {
+        Body::Empty
+    } else {
+        body
+    };
+    if let Body::Bytes(bytes) = &body {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    } else if matches!(body, Body::Empty) && !status_forbids_body(status) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
+    }
+    sink.start(status, headers);
+
+    let error = if head_only {
+        None
+    } else {
+        send_body(&mut sink, body, first_chunk)
+    };
+    sink.finish(error);
+    app.end_response(&mut ctx);
+}
+
+/// Runs `f`, turning a panic into a `500` whose detail is the panic message.
+fn guarded<T>(f: impl FnOnce() -> Result<T, HttpStatus>) -> Result<T, HttpStatus> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| Err(panic_status(panic)))
+}
+
+fn panic_status(panic: Box<dyn Any + Send>) -> HttpStatus {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    HttpStatus::internal_server_error().with_detail(format!("handler panicked: {message}"))
+}
+
+/// Pulls the first chunk of a stream before anything is sent, so that an error (or panic) there
+/// still becomes a proper status.
+fn prime(outcome: Outcome<'_>) -> Result<(Body<'_>, Option<Vec<u8>>), HttpStatus> {
+    match outcome? {
+        Body::Stream(mut chunks) => match guarded(|| chunks.next().transpose())? {
+            Some(first) => Ok((Body::Stream(chunks), Some(first))),
+            None => Ok((Body::Empty, None)),
+        },
+        body => Ok((body, None)),
+    }
+}
+
+/// Turns an error into the response status, headers and body.
+fn error_body<A: Application>(app: &A, ctx: &mut Context, error: HttpStatus) -> Body<'static> {
+    if let Some(detail) = error.detail().filter(|_| !ctx.settings().debug()) {
+        // Not for the client, but not lost either: the host logs the guest's stderr.
+        eprintln!("nanohttp: {error}: {detail}");
+    }
+    ctx.response.status = error.status_code();
+    for (name, value) in error.headers() {
+        ctx.response.headers.insert(name, value.clone());
+    }
+    if error.forbids_body() {
+        return Body::Empty;
+    }
+    match catch_unwind(AssertUnwindSafe(|| app.render_error(ctx, &error))) {
+        Ok(body) => body,
+        Err(panic) => default_error_body(ctx, &panic_status(panic)),
+    }
+}
+
+/// The headers as they go out: the handler's, the content type with its charset, the cookies.
+fn response_headers(ctx: &mut Context) -> HeaderMap {
+    let mut headers = std::mem::take(&mut ctx.response.headers);
+    // The framework decides how the body is framed; a handler's `Content-Length` could lie.
+    headers.remove(CONTENT_LENGTH);
+    headers.remove(TRANSFER_ENCODING);
+    if !headers.contains_key(CONTENT_TYPE)
+        && let Some(value) = content_type_value(ctx)
+    {
+        headers.insert(CONTENT_TYPE, value);
+    }
+    let defaults = ctx.settings().cookie_defaults();
+    for cookie in &ctx.response.cookies {
+        if let Some(value) = set_cookie_value(cookie, defaults) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    headers
+}
+
+fn content_type_value(ctx: &Context) -> Option<HeaderValue> {
+    let content_type = ctx.content_type()?;
+    let value = match ctx.encoding() {
+        Some(charset) if !content_type.contains("charset=") => {
+            Cow::Owned(format!("{content_type}; charset={charset}"))
+        }
+        _ => Cow::Borrowed(content_type),
+    };
+    HeaderValue::from_str(&value).ok()
+}
+
+/// A cookie's `Set-Cookie` value, with the settings' defaults for attributes left unset.
+fn set_cookie_value(cookie: &Cookie<'static>, defaults: CookieDefaults) -> Option<HeaderValue> {
+    let mut cookie = cookie.clone();
+    if cookie.http_only().is_none() && defaults.http_only {
+        cookie.set_http_only(true);
+    }
+    if cookie.secure().is_none() && defaults.secure {
+        cookie.set_secure(true);
+    }
+    HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+}
+
+/// Sends the body; returns the error that broke a stream off, if any.
+fn send_body(
+    sink: &mut impl ResponseSink,
+    body: Body<'_>,
+    first_chunk: Option<Vec<u8>>,
+) -> Option<HttpStatus> {
+    match body {
+        Body::Empty => None,
+        Body::Bytes(bytes) => {
+            sink.write(&bytes);
+            None
+        }
+        Body::Stream(mut chunks) => {
+            if let Some(first) = first_chunk
+                && !sink.write(&first)
+            {
+                return None;
+            }
+            loop {
+                match guarded(|| chunks.next().transpose()) {
+                    Ok(Some(chunk)) => {
+                        if !sink.write(&chunk) {
+                            return None;
+                        }
+                    }
+                    Ok(None) => return None,
+                    Err(error) => {
+                        eprintln!("nanohttp: stream broken off: {error}");
+                        return Some(error);
+                    }
+                }
+            }
+        }
+    }
+}

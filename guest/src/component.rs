@@ -1,0 +1,233 @@
+//! The only code that speaks WASI: the bindings generated from `wit/` and the glue between the
+//! `wasi:http/incoming-handler` export and the framework's [`serve`](crate::app::serve).
+
+use std::any::Any;
+use std::cell::OnceCell;
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, StatusCode};
+
+use crate::app::{Application, ResponseSink, serve};
+use crate::settings::{SETTINGS_ENV, Settings};
+use crate::status::HttpStatus;
+
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    missing_debug_implementations,
+    clippy::all,
+    reason = "generated code"
+)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "nanohttp:app/app",
+        generate_all,
+        pub_export_macro: true,
+        export_macro_name: "export_handler",
+        default_bindings_module: "::nanohttp::__private::bindings",
+        runtime_path: "::nanohttp::__private::wit_bindgen::rt",
+    });
+}
+
+use bindings::wasi::http::types::{
+    Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
+    ResponseOutparam,
+};
+use bindings::wasi::io::streams::{OutputStream, StreamError};
+
+/// The application of this component instance, created on its first request.
+type Instance<A> = Result<(A, Arc<Settings>), String>;
+
+thread_local! {
+    // One application per component; `dyn Any` because a thread-local cannot be generic.
+    static INSTANCE: OnceCell<&'static dyn Any> = const { OnceCell::new() };
+}
+
+fn instance<A: Application + Default + 'static>() -> &'static Instance<A> {
+    let any = INSTANCE.with(|cell| {
+        *cell.get_or_init(|| {
+            let instance: Instance<A> = build_instance();
+            // Lives as long as the component instance, which the host discards as a whole.
+            Box::leak(Box::new(instance))
+        })
+    });
+    any.downcast_ref()
+        .expect("a component exports exactly one application type")
+}
+
+fn build_instance<A: Application + Default>() -> Instance<A> {
+    let host = std::env::var(SETTINGS_ENV).unwrap_or_default();
+    let settings = Settings::from_layers([
+        ("application defaults", A::SETTINGS),
+        (SETTINGS_ENV, host.as_str()),
+    ])
+    .map_err(|error| error.to_string())?;
+    let mut app = A::default();
+    app.app_init(&settings);
+    Ok((app, Arc::new(settings)))
+}
+
+/// The body of the exported `handle`: read the request, serve it, write the response.
+pub fn handle_incoming<A: Application + Default + 'static>(
+    request: IncomingRequest,
+    response_out: ResponseOutparam,
+) {
+    let sink = WasiSink::new(response_out);
+    let (app, settings) = match instance::<A>() {
+        Ok(instance) => instance,
+        Err(error) => {
+            eprintln!("nanohttp: cannot start the application: {error}");
+            return sink.send_status(HttpStatus::internal_server_error());
+        }
+    };
+    match read_request(request) {
+        Ok(request) => serve(app, settings, request, sink),
+        Err(status) => sink.send_status(status),
+    }
+}
+
+fn read_request(request: IncomingRequest) -> Result<http::Request<Vec<u8>>, HttpStatus> {
+    let bad = |what: &str| HttpStatus::bad_request().with_reason(format!("Malformed {what}"));
+    let method = match request.method() {
+        WasiMethod::Get => http::Method::GET,
+        WasiMethod::Head => http::Method::HEAD,
+        WasiMethod::Post => http::Method::POST,
+        WasiMethod::Put => http::Method::PUT,
+        WasiMethod::Delete => http::Method::DELETE,
+        WasiMethod::Connect => http::Method::CONNECT,
+        WasiMethod::Options => http::Method::OPTIONS,
+        WasiMethod::Trace => http::Method::TRACE,
+        WasiMethod::Patch => http::Method::PATCH,
+        WasiMethod::Other(other) => {
+            http::Method::from_bytes(other.as_bytes()).map_err(|_| bad("Method"))?
+        }
+    };
+    let target = request.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(http::Uri::try_from(target).map_err(|_| bad("Request Target"))?);
+    let headers = builder.headers_mut().expect("the builder has no error yet");
+    for (name, value) in request.headers().entries() {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("Header"))?;
+        let value = HeaderValue::from_bytes(&value).map_err(|_| bad("Header"))?;
+        headers.append(name, value);
+    }
+    let body = read_body(&request)?;
+    builder.body(body).map_err(|_| bad("Request"))
+}
+
+/// Reads the whole request body; chunked bodies arrive the same way as sized ones.
+fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, HttpStatus> {
+    let broken = || HttpStatus::bad_request().with_reason("Incomplete Request Body");
+    let body = request.consume().map_err(|()| broken())?;
+    let mut bytes = Vec::new();
+    {
+        let stream = body.stream().map_err(|()| broken())?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(_)) => return Err(broken()),
+            }
+        }
+    }
+    drop(IncomingBody::finish(body));
+    Ok(bytes)
+}
+
+/// Writes the response to the `response-outparam` and the outgoing body stream.
+struct WasiSink {
+    out: Option<ResponseOutparam>,
+    body: Option<(OutgoingBody, OutputStream)>,
+}
+
+impl WasiSink {
+    fn new(out: ResponseOutparam) -> Self {
+        Self {
+            out: Some(out),
+            body: None,
+        }
+    }
+
+    /// Answers with a bare status: for failures before the framework could run.
+    fn send_status(mut self, status: HttpStatus) {
+        let text = format!("{status}\n");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+        self.start(status.status_code(), headers);
+        self.write(text.as_bytes());
+        self.finish(None);
+    }
+}
+
+impl ResponseSink for WasiSink {
+    fn start(&mut self, status: StatusCode, headers: HeaderMap) {
+        let Some(out) = self.out.take() else {
+            return;
+        };
+        let entries: Vec<(String, Vec<u8>)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+            .collect();
+        let fields = match Fields::from_list(&entries) {
+            Ok(fields) => fields,
+            Err(error) => {
+                eprintln!("nanohttp: the host refused the response headers: {error:?}");
+                Fields::new()
+            }
+        };
+        let response = OutgoingResponse::new(fields);
+        if response.set_status_code(status.as_u16()).is_err() {
+            eprintln!("nanohttp: the host refused status {status}");
+        }
+        let body = response
+            .body()
+            .expect("a new response's body is taken once");
+        let stream = body.write().expect("a new body's stream is taken once");
+        ResponseOutparam::set(out, Ok(response));
+        self.body = Some((body, stream));
+    }
+
+    fn write(&mut self, mut chunk: &[u8]) -> bool {
+        let Some((_, stream)) = &self.body else {
+            return false;
+        };
+        while !chunk.is_empty() {
+            let permitted = match stream.check_write() {
+                Ok(0) => {
+                    stream.subscribe().block();
+                    continue;
+                }
+                Ok(permitted) => usize::try_from(permitted).unwrap_or(usize::MAX),
+                Err(_) => return false,
+            };
+            let (now, later) = chunk.split_at(permitted.min(chunk.len()));
+            if stream.write(now).is_err() {
+                return false;
+            }
+            chunk = later;
+        }
+        true
+    }
+
+    fn finish(mut self, error: Option<HttpStatus>) {
+        let Some((body, stream)) = self.body.take() else {
+            return;
+        };
+        let flushed = stream.blocking_flush().is_ok();
+        drop(stream);
+        if error.is_none()
+            && flushed
+            && let Err(error) = OutgoingBody::finish(body, None)
+        {
+            eprintln!("nanohttp: cannot finish the response body: {error:?}");
+        }
+        // Otherwise the body is dropped unfinished, which tells the host the response broke off.
+    }
+}

@@ -1,0 +1,414 @@
+//! The per-request context: the request as it arrived and the response as it is being built.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use cookie::Cookie;
+use http::header::{AsHeaderName, HeaderValue, IntoHeaderName};
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
+
+use crate::form::Form;
+use crate::settings::Settings;
+use crate::status::HttpStatus;
+
+/// One request and the response being built for it, the single object handlers and hooks share
+/// (nanohttp's `context`).
+///
+/// Nothing in a `Context` outlives its request: a component instance that serves several
+/// requests starts each one with a fresh context.
+///
+/// ```
+/// use nanohttp::{Context, Settings};
+///
+/// let request = http::Request::get("/tips/2?page=3&tag=a&tag=b")
+///     .header("cookie", "theme=dark")
+///     .body(Vec::new())
+///     .unwrap();
+/// let mut ctx = Context::new(request, Default::default());
+/// assert_eq!(ctx.verb(), "get");
+/// assert_eq!(ctx.path(), "/tips/2");
+/// assert_eq!(ctx.query().get("page"), Some("3"));
+/// assert_eq!(ctx.query().get_all("tag").collect::<Vec<_>>(), ["a", "b"]);
+/// assert_eq!(ctx.cookie("theme"), Some("dark"));
+///
+/// ctx.set_status(201);
+/// ctx.set_header("x-tip", "2").unwrap();
+/// ctx.insert(String::from("alice")); // a free per-request value, e.g. an identity
+/// assert_eq!(ctx.get::<String>().map(String::as_str), Some("alice"));
+/// ```
+#[derive(Debug)]
+pub struct Context {
+    method: Method,
+    verb: Cow<'static, str>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    query: OnceLock<Query>,
+    cookies: OnceLock<Vec<(String, String)>>,
+    form: OnceLock<Result<Form, HttpStatus>>,
+    settings: Arc<Settings>,
+    values: Extensions,
+    pub(crate) response: ResponseHead,
+}
+
+/// What the handler has decided about the response so far.
+#[derive(Debug)]
+pub(crate) struct ResponseHead {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) cookies: Vec<Cookie<'static>>,
+    pub(crate) content_type: Option<Cow<'static, str>>,
+    pub(crate) encoding: Option<Cow<'static, str>>,
+}
+
+impl Context {
+    /// A context for `request`, whose body has been read in full.
+    pub fn new(request: http::Request<Vec<u8>>, settings: Arc<Settings>) -> Self {
+        let (parts, body) = request.into_parts();
+        Self {
+            verb: lower_case_verb(&parts.method),
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+            query: OnceLock::new(),
+            cookies: OnceLock::new(),
+            form: OnceLock::new(),
+            settings,
+            values: Extensions::new(),
+            response: ResponseHead {
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+                cookies: Vec::new(),
+                content_type: None,
+                encoding: None,
+            },
+        }
+    }
+
+    // ----- the request -----
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request method lower-cased, as nanohttp names verbs: `"get"`, `"post"`, `"list"`.
+    pub fn verb(&self) -> &str {
+        &self.verb
+    }
+
+    /// The request target.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The path, still percent-encoded.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The raw query string (without `?`), or `""`.
+    pub fn query_string(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+
+    /// The query string, decoded once on first use.
+    pub fn query(&self) -> &Query {
+        self.query
+            .get_or_init(|| Query::parse(self.uri.query().unwrap_or("")))
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A request header as text, if present and visible ASCII.
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The request cookies, parsed once on first use (malformed pairs are skipped).
+    pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.cookies
+            .get_or_init(|| parse_cookies(&self.headers))
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// The value of a request cookie.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The request's form (query string, and url-encoded or JSON body fields), parsed once on
+    /// first use; a body that cannot be parsed is a 400, an unsupported content type a 415.
+    pub fn form(&self) -> Result<&Form, HttpStatus> {
+        self.form
+            .get_or_init(|| Form::from_context(self))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The request body, as received.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The settings of this component instance.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    // ----- the response -----
+
+    /// The response status so far (200 unless set).
+    pub fn status(&self) -> StatusCode {
+        self.response.status
+    }
+
+    /// Sets a success (or any) status without raising one, e.g. `ctx.set_status(201)`.
+    /// A code outside `100..=999` is ignored and the status stays as it was.
+    pub fn set_status(&mut self, code: u16) {
+        if let Ok(code) = StatusCode::from_u16(code) {
+            self.response.status = code;
+        }
+    }
+
+    /// The response headers so far.
+    pub fn response_headers(&self) -> &HeaderMap {
+        &self.response.headers
+    }
+
+    /// The response headers, to change freely.
+    pub fn response_headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.response.headers
+    }
+
+    /// Sets a response header, replacing earlier values; an invalid value is a `500` whose
+    /// detail names the header.
+    pub fn set_header(
+        &mut self,
+        name: impl IntoHeaderName,
+        value: impl AsRef<str>,
+    ) -> Result<(), HttpStatus> {
+        let value = header_value(value.as_ref())?;
+        self.response.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Adds a response header, keeping earlier values.
+    pub fn append_header(
+        &mut self,
+        name: impl IntoHeaderName,
+        value: impl AsRef<str>,
+    ) -> Result<(), HttpStatus> {
+        let value = header_value(value.as_ref())?;
+        self.response.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Sends a cookie with the response. Attributes left unset on it take the `cookie.http_only`
+    /// and `cookie.secure` settings. Only cookies set this way are sent; request cookies are
+    /// never echoed back.
+    ///
+    /// ```
+    /// use nanohttp::cookie::{Cookie, SameSite};
+    /// # let mut ctx = nanohttp::Context::new(http::Request::new(Vec::new()), Default::default());
+    /// ctx.set_cookie(Cookie::build(("session", "abc")).path("/").same_site(SameSite::Lax).build());
+    /// ```
+    pub fn set_cookie(&mut self, cookie: Cookie<'static>) {
+        self.response.cookies.retain(|c| c.name() != cookie.name());
+        self.response.cookies.push(cookie);
+    }
+
+    /// Asks the client to forget a cookie (an expired, empty cookie with the same name and path).
+    pub fn remove_cookie(&mut self, name: impl Into<Cow<'static, str>>, path: &'static str) {
+        let mut cookie = Cookie::build((name, "")).path(path).build();
+        cookie.make_removal();
+        self.set_cookie(cookie);
+    }
+
+    /// The cookies this response will set.
+    pub fn response_cookies(&self) -> &[Cookie<'static>] {
+        &self.response.cookies
+    }
+
+    /// The response content type, without charset.
+    pub fn content_type(&self) -> Option<&str> {
+        self.response.content_type.as_deref()
+    }
+
+    /// Sets the response content type (`"application/pdf"`); the charset comes from
+    /// [`Context::set_encoding`].
+    pub fn set_content_type(&mut self, content_type: impl Into<Cow<'static, str>>) {
+        self.response.content_type = Some(content_type.into());
+    }
+
+    /// The response charset, if any.
+    pub fn encoding(&self) -> Option<&str> {
+        self.response.encoding.as_deref()
+    }
+
+    /// Sets the response charset (`Some("utf-8")`) or none (`None`, for binary bodies).
+    /// It labels the body; Rust strings are UTF-8, so say `utf-8` unless you encoded it yourself.
+    pub fn set_encoding(&mut self, encoding: Option<&'static str>) {
+        self.response.encoding = encoding.map(Cow::Borrowed);
+    }
+
+    // ----- free per-request values -----
+
+    /// Stores a per-request value of type `T` (an identity, a database handle), replacing any.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.values.insert(value)
+    }
+
+    /// The per-request value of type `T`, if one was stored.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.values.get()
+    }
+
+    /// The per-request value of type `T`, mutably.
+    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
+        self.values.get_mut()
+    }
+
+    /// Removes and returns the per-request value of type `T`.
+    pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
+        self.values.remove()
+    }
+}
+
+fn header_value(value: &str) -> Result<HeaderValue, HttpStatus> {
+    HeaderValue::from_str(value).map_err(|_| {
+        HttpStatus::internal_server_error()
+            .with_detail(format!("invalid response header value {value:?}"))
+    })
+}
+
+/// Standard methods map to static names, so the common case allocates nothing.
+fn lower_case_verb(method: &Method) -> Cow<'static, str> {
+    Cow::Borrowed(match *method {
+        Method::GET => "get",
+        Method::POST => "post",
+        Method::PUT => "put",
+        Method::PATCH => "patch",
+        Method::DELETE => "delete",
+        Method::HEAD => "head",
+        Method::OPTIONS => "options",
+        Method::TRACE => "trace",
+        Method::CONNECT => "connect",
+        _ => return Cow::Owned(method.as_str().to_ascii_lowercase()),
+    })
+}
+
+fn parse_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| Cookie::parse_encoded(pair.trim()).ok())
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect()
+}
+
+/// The decoded query string: ordered `(key, value)` pairs, repeated keys kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
+    pub fn parse(text: &str) -> Self {
+        Self {
+            pairs: form_urlencoded::parse(text.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// The first value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, in order.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(request: http::request::Builder) -> Context {
+        Context::new(request.body(Vec::new()).unwrap(), Default::default())
+    }
+
+    #[test]
+    fn verbs_are_lower_case() {
+        for (method, verb) in [("GET", "get"), ("DELETE", "delete"), ("LIST", "list")] {
+            let ctx = ctx(http::Request::builder().method(method));
+            assert_eq!(ctx.verb(), verb);
+        }
+    }
+
+    #[test]
+    fn query_decoding() {
+        let query = Query::parse("a=1&b=x+y&a=2&c=%2F&empty=&flag");
+        assert_eq!(query.get("a"), Some("1"));
+        assert_eq!(query.get_all("a").collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(query.get("b"), Some("x y"));
+        assert_eq!(query.get("c"), Some("/"));
+        assert_eq!(query.get("empty"), Some(""));
+        assert_eq!(query.get("flag"), Some(""));
+        assert_eq!(query.get("missing"), None);
+    }
+
+    #[test]
+    fn cookies_from_several_headers() {
+        let ctx = ctx(http::Request::builder()
+            .header("cookie", "a=1; b=two%20words")
+            .header("cookie", "c=3; =broken; d"));
+        assert_eq!(ctx.cookie("a"), Some("1"));
+        assert_eq!(ctx.cookie("b"), Some("two words"));
+        assert_eq!(ctx.cookie("c"), Some("3"));
+        assert_eq!(ctx.cookie("zzz"), None);
+    }
+
+    #[test]
+    fn set_cookie_replaces_same_name() {
+        let mut ctx = ctx(http::Request::builder());
+        ctx.set_cookie(Cookie::new("a", "1"));
+        ctx.set_cookie(Cookie::new("a", "2"));
+        assert_eq!(ctx.response_cookies().len(), 1);
+        assert_eq!(ctx.response_cookies()[0].value(), "2");
+    }
+
+    #[test]
+    fn invalid_header_value_is_500() {
+        let mut ctx = ctx(http::Request::builder());
+        let error = ctx.set_header("x-a", "bad\nvalue").unwrap_err();
+        assert_eq!(error.code(), 500);
+    }
+}

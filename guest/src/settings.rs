@@ -1,0 +1,259 @@
+//! Layered YAML settings: framework defaults, the application's defaults, then what the host
+//! passes in `NANOHTTP_SETTINGS`.
+
+use serde::de::DeserializeOwned;
+use serde_yaml_ng::{Mapping, Value};
+
+/// The framework's own defaults, the first layer under everything else.
+pub(crate) const FRAMEWORK_DEFAULTS: &str = "\
+debug: false
+domain: null
+cookie:
+  http_only: false
+  secure: false
+";
+
+/// The environment variable through which a host passes settings (YAML text) to a component.
+pub const SETTINGS_ENV: &str = "NANOHTTP_SETTINGS";
+
+/// Why settings could not be built or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A layer is not valid YAML, or its top level is not a mapping.
+    #[error("invalid settings in {layer}: {message}")]
+    Invalid {
+        /// Which layer: `framework defaults`, `application defaults` or `NANOHTTP_SETTINGS`.
+        layer: String,
+        /// What is wrong, with the line and column when YAML gives them.
+        message: String,
+    },
+    /// A key that [`Settings::get_as`] needs is absent.
+    #[error("missing setting `{0}`")]
+    Missing(String),
+    /// A key is present but does not have the type asked for.
+    #[error("setting `{key}` has the wrong type: {message}")]
+    WrongType {
+        /// The dotted key.
+        key: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
+/// The merged settings of one component instance, read-only while it serves.
+///
+/// ```
+/// use nanohttp::Settings;
+///
+/// let settings = Settings::from_layers([("app", "db:\n  pool: 4\n"), ("host", "debug: true")]).unwrap();
+/// assert!(settings.debug());
+/// assert_eq!(settings.get("db.pool").and_then(|v| v.as_u64()), Some(4));
+/// assert!(!settings.get_as::<bool>("cookie.secure").unwrap());
+/// assert!(settings.get_as::<u32>("db.missing").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    root: Value,
+    debug: bool,
+    cookie_defaults: CookieDefaults,
+}
+
+/// The cookie attributes applied to response cookies that leave them unset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CookieDefaults {
+    pub(crate) http_only: bool,
+    pub(crate) secure: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_layers(std::iter::empty::<(&str, &str)>())
+            .expect("the framework defaults are valid YAML")
+    }
+}
+
+impl Settings {
+    /// Framework defaults with each `(name, yaml)` layer deep-merged over them in order: maps
+    /// merge key by key, anything else replaces. An empty layer is allowed.
+    pub fn from_layers<'a>(
+        layers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, SettingsError> {
+        let mut root = parse_layer("framework defaults", FRAMEWORK_DEFAULTS)?;
+        for (name, text) in layers {
+            merge(&mut root, parse_layer(name, text)?);
+        }
+        let flag = |path: &[&str]| {
+            path.iter()
+                .try_fold(&root, |value, key| value.get(key))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        let debug = flag(&["debug"]);
+        let cookie_defaults = CookieDefaults {
+            http_only: flag(&["cookie", "http_only"]),
+            secure: flag(&["cookie", "secure"]),
+        };
+        Ok(Self {
+            root,
+            debug,
+            cookie_defaults,
+        })
+    }
+
+    /// The value at a dotted path (`"cookie.secure"`), if present.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        path.split('.')
+            .try_fold(&self.root, |value, key| value.get(key))
+    }
+
+    /// The value at a dotted path, deserialised into `T` (a section into a struct, say).
+    pub fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, SettingsError> {
+        let value = self
+            .get(path)
+            .ok_or_else(|| SettingsError::Missing(path.to_owned()))?;
+        serde_yaml_ng::from_value(value.clone()).map_err(|error| SettingsError::WrongType {
+            key: path.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    /// Whether debug mode is on: error responses then carry internal details.
+    pub fn debug(&self) -> bool {
+        self.debug
+    }
+
+    pub(crate) fn cookie_defaults(&self) -> CookieDefaults {
+        self.cookie_defaults
+    }
+
+    /// The whole merged tree.
+    pub fn value(&self) -> &Value {
+        &self.root
+    }
+}
+
+fn parse_layer(layer: &str, text: &str) -> Result<Value, SettingsError> {
+    let invalid = |message: String| SettingsError::Invalid {
+        layer: layer.to_owned(),
+        message,
+    };
+    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    match value {
+        Value::Null => Ok(Value::Mapping(Mapping::new())),
+        Value::Mapping(_) => Ok(value),
+        other => Err(invalid(format!(
+            "the top level must be a mapping, found {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a sequence",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Deep-merges `overlay` into `base`: mappings merge key by key, everything else replaces.
+pub(crate) fn merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Mapping(base), Value::Mapping(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(slot) => merge(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Value {
+        serde_yaml_ng::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn merge_rules() {
+        let cases = [
+            ("a: 1", "b: 2", "{a: 1, b: 2}"),
+            ("a: 1", "a: 2", "{a: 2}"),
+            (
+                "a: {x: 1, y: 2}",
+                "a: {y: 3, z: 4}",
+                "{a: {x: 1, y: 3, z: 4}}",
+            ),
+            ("a: {x: 1}", "a: 5", "{a: 5}"),
+            ("a: 5", "a: {x: 1}", "{a: {x: 1}}"),
+            ("a: [1, 2]", "a: [3]", "{a: [3]}"),
+            ("a: 1", "a: null", "{a: null}"),
+        ];
+        for (base, overlay, expected) in cases {
+            let mut merged = yaml(base);
+            merge(&mut merged, yaml(overlay));
+            assert_eq!(merged, yaml(expected), "{base} <- {overlay}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_present() {
+        let settings = Settings::default();
+        assert!(!settings.debug());
+        assert_eq!(settings.get("cookie.http_only"), Some(&Value::Bool(false)));
+        assert_eq!(settings.get("domain"), Some(&Value::Null));
+        assert_eq!(settings.get("cookie.nope"), None);
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let settings = Settings::from_layers([
+            ("app", "debug: true\ncookie: {secure: true}\nname: app"),
+            ("host", "name: host\n"),
+            ("empty", ""),
+        ])
+        .unwrap();
+        assert!(settings.debug());
+        assert!(settings.get_as::<bool>("cookie.secure").unwrap());
+        assert!(!settings.get_as::<bool>("cookie.http_only").unwrap());
+        assert_eq!(settings.get_as::<String>("name").unwrap(), "host");
+    }
+
+    #[test]
+    fn bad_layers_are_named() {
+        let error = Settings::from_layers([("NANOHTTP_SETTINGS", "a: [1,")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid settings in NANOHTTP_SETTINGS"),
+            "{error}"
+        );
+        let error = Settings::from_layers([("app", "- 1\n- 2")]).unwrap_err();
+        assert!(error.to_string().contains("found a sequence"), "{error}");
+    }
+
+    #[test]
+    fn typed_access_errors_name_the_key() {
+        let settings = Settings::from_layers([("app", "db: {pool: many}")]).unwrap();
+        let error = settings.get_as::<u32>("db.pool").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("setting `db.pool` has the wrong type"),
+            "{error}"
+        );
+        let error = settings.get_as::<u32>("db.size").unwrap_err();
+        assert_eq!(error.to_string(), "missing setting `db.size`");
+    }
+}
