@@ -1,0 +1,13 @@
+//! The demo component, built for wasm32-wasip2 and embedded by `build.rs` when the workspace
+//! has `examples/demo` (and `NANOHTTP_NO_DEMO` is not set).
+
+/// The demo component's bytes, if this build embedded it.
+#[cfg(nanohttp_demo_embedded)]
+pub(crate) const COMPONENT: Option<&[u8]> = Some(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/nanohttp_demo.wasm"
+)));
+
+/// The demo component's bytes, if this build embedded it.
+#[cfg(not(nanohttp_demo_embedded))]
+pub(crate) const COMPONENT: Option<&[u8]> = None;

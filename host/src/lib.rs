@@ -1,0 +1,153 @@
+//! The nanohttp runner: serves a `wasi:http` component (built for `wasm32-wasip2`) with
+//! wasmtime, over HTTP/1.1 and HTTP/2 (h2c), one fresh instance per request.
+//!
+//! The binary `nanohttp` is [`run`]. Tests use the library directly:
+//!
+//! ```no_run
+//! # fn example() -> anyhow::Result<()> {
+//! use nanohttp_host::{BackgroundServer, Config};
+//!
+//! let config = Config::from_args(["nanohttp", "-b", "127.0.0.1:0", "-o", "debug=true", "app.wasm"])?;
+//! let server = BackgroundServer::start(config)?;
+//! // send requests to server.url("/")...
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Config`]: command-line arguments, parsed and validated (files read, settings merged).
+//! - [`Server`]: [`Server::bind`] loads the component and binds (all start-up errors happen
+//!   there), [`Server::serve`] serves until a shutdown future resolves.
+//! - [`BackgroundServer`]: a server on its own thread, stopped on drop.
+//!
+//! # What a guest sees
+//! One environment variable, `NANOHTTP_SETTINGS`: the deep merge of every `-c` file (in
+//! order), every `*.yml`/`*.yaml` in `-d` directories (sorted by name), and `-o` overrides, as
+//! YAML text (`{}` when there are none). No arguments, files or sockets; stdout and stderr go
+//! to the host's. Outgoing HTTP requests are refused (`HTTP-request-denied`).
+
+mod background;
+mod config;
+mod demo;
+mod loader;
+mod server;
+mod settings;
+mod state;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use tokio::sync::oneshot;
+
+pub use background::BackgroundServer;
+pub use config::Config;
+pub use server::Server;
+
+/// The `nanohttp` binary: [`main_with_args`] with the process's arguments.
+pub fn run() -> ExitCode {
+    main_with_args(std::env::args_os())
+}
+
+/// The whole command: parses `args` (the first item is the program name), serves until
+/// Ctrl+C or SIGTERM, and returns the exit status.
+///
+/// Prints `Listening on http://ADDR` to stderr once the listener is bound. Any start-up error
+/// is one line, `error: ...`, on stderr, with a non-zero status (2 for bad usage, 1
+/// otherwise). After the first signal it stops accepting and waits for requests in flight; a
+/// second one exits without waiting.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(error) => return report(&error),
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return report(&anyhow::Error::new(error).context("cannot start tokio")),
+    };
+    match runtime.block_on(serve_until_signalled(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&error),
+    }
+}
+
+async fn serve_until_signalled(config: Config) -> anyhow::Result<()> {
+    let server = Server::bind(config).await?;
+    eprintln!("Listening on http://{}", server.local_addr());
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut serving = tokio::spawn(server.serve(async {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        result = &mut serving => return result?,
+        () = signalled() => {}
+    }
+    eprintln!("Shutting down: finishing requests in flight (Ctrl+C again to stop now)");
+    let _ = stop.send(());
+    tokio::select! {
+        result = serving => result?,
+        () = signalled() => {
+            eprintln!("Stopped without waiting for requests in flight");
+            Ok(())
+        }
+    }
+}
+
+/// Ctrl+C (SIGINT) or, on Unix, SIGTERM.
+async fn signalled() {
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+/// Prints an error as one line (help and version go to stdout whole) and picks the status.
+fn report(error: &anyhow::Error) -> ExitCode {
+    if let Some(usage) = error.downcast_ref::<clap::Error>() {
+        if matches!(
+            usage.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
+            let _ = usage.print();
+            return ExitCode::SUCCESS;
+        }
+        // clap's first line is `error: ...`; its usage and tips lines are left to --help.
+        let rendered = usage.render().to_string();
+        let first = rendered.lines().next().unwrap_or("error: bad arguments");
+        eprintln!("{first} (see --help)");
+        return ExitCode::from(2);
+    }
+    let message = format!("{error:#}").replace('\n', " ");
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Log lines go to stderr; `RUST_LOG` picks the level (default: warnings, and errors of
+/// requests the guest failed).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
