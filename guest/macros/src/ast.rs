@@ -98,6 +98,8 @@ pub(crate) struct Handler {
     pub(crate) encoding: Option<Option<Expr>>,
     pub(crate) params: Vec<Param>,
     pub(crate) returns: Returns,
+    /// Where errors about the return value point: the return type, or the name.
+    pub(crate) return_span: proc_macro2::Span,
     pub(crate) route: Option<Route>,
 }
 
@@ -487,6 +489,10 @@ fn parse_handler(
         encoding: args.encoding,
         params,
         returns,
+        return_span: match &sig.output {
+            ReturnType::Type(_, ty) => syn::spanned::Spanned::span(&**ty),
+            ReturnType::Default => sig.ident.span(),
+        },
         route,
     })
 }

@@ -149,8 +149,12 @@ fn regex_dispatch(controller: &Controller) -> TokenStream {
     });
     let attempts = controller.handlers.iter().enumerate().map(|(index, handler)| {
         let call = call_with_captures(handler);
+        let route = handler.route.as_ref().expect("regex handlers have routes");
+        let prefix = literal_prefix(&route.pattern.value());
         quote! {
-            if let ::core::option::Option::Some(__captures) = __routes[#index].captures(&__joined) {
+            if __joined.starts_with(#prefix)
+                && let ::core::option::Option::Some(__captures) = __routes[#index].captures(&__joined)
+            {
                 return #call;
             }
         }
@@ -164,6 +168,25 @@ fn regex_dispatch(controller: &Controller) -> TokenStream {
         let _ = __ctx;
         ::core::result::Result::Err(::nanohttp::HttpStatus::not_found())
     }
+}
+
+/// The text every match of `pattern` starts with, so most routes are ruled out by a
+/// `starts_with` before the regex engine runs. Conservative: stops at the first character with a
+/// meaning in regex syntax, drops a character a quantifier makes optional, and gives up on
+/// alternations.
+fn literal_prefix(pattern: &str) -> String {
+    if pattern.contains('|') {
+        return String::new();
+    }
+    let end = pattern
+        .find(|c: char| "\\.+*?()[]{}^$#&~- \t\n".contains(c))
+        .unwrap_or(pattern.len());
+    let mut prefix = &pattern[..end];
+    if pattern[end..].starts_with(['?', '*', '{']) {
+        let last = prefix.char_indices().last().map_or(0, |(i, _)| i);
+        prefix = &prefix[..last];
+    }
+    prefix.to_owned()
 }
 
 /// The segments a handler gets: without the empty segment of a trailing slash, unless this
@@ -305,12 +328,38 @@ fn call(handler: &Handler, arg_count: TokenStream, positional: Vec<TokenStream>)
         Returns::JsonValue => quote! { ::nanohttp::Json(__returned) },
         Returns::JsonInside => quote! { __returned.map(::nanohttp::Json) },
     };
+    let into_body = quote_spanned! {handler.return_span=>
+        ::nanohttp::Reply::into_body(#reply, __ctx)
+    };
     quote! {{
         #action
         ::nanohttp::__private::invoke(__ctx, &__ACTION, #arg_count, |__ctx: &mut ::nanohttp::Context| {
             #(#lets)*
             let __returned = self.#method(#(#args),*);
-            ::nanohttp::Reply::into_body(#reply, __ctx)
+            #into_body
         })
     }}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_prefix;
+
+    #[test]
+    fn literal_prefixes() {
+        let cases = [
+            (r"/user/(?P<id>\d+)/tokens", "/user/"),
+            (r"/pages?/(\d+)", "/page"),
+            (r"/files/a.txt", "/files/a"),
+            (r"/a|/b", ""),
+            (r"(?i)/user", ""),
+            (r"/x{2}", "/"),
+            (r"/plain", "/plain"),
+            (r"/caf\u{e9}", "/caf"),
+            (r"", ""),
+        ];
+        for (pattern, prefix) in cases {
+            assert_eq!(literal_prefix(pattern), prefix, "{pattern}");
+        }
+    }
 }

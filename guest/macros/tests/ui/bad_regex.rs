@@ -1,0 +1,14 @@
+use nanohttp::prelude::*;
+
+struct Root;
+
+#[regex_controller]
+impl Root {
+    #[text]
+    #[route(r"/user/(?P<id>\d+")]
+    fn user(&self, id: u32) -> String {
+        id.to_string()
+    }
+}
+
+fn main() {}
