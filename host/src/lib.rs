@@ -144,10 +144,12 @@ fn report(error: &anyhow::Error) -> ExitCode {
 /// Log lines go to stderr; `RUST_LOG` picks the level (default: warnings, and errors of
 /// requests the guest failed).
 fn init_logging() {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -161,7 +161,8 @@ async fn respond(
     match app.handle(request).await {
         Ok(response) => response,
         Err(error) => {
-            tracing::error!("{method} {uri}: {error:?}");
+            // `{:#}`: the causes on one line (the wasm backtrace, when there is one, follows).
+            tracing::error!("{method} {uri}: {error:#}");
             internal_server_error()
         }
     }
