@@ -74,7 +74,8 @@ pub fn handle_incoming<A: Application + Default + 'static>(
     request: IncomingRequest,
     response_out: ResponseOutparam,
 ) {
-    let sink = WasiSink::new(response_out);
+    let head_only = matches!(request.method(), WasiMethod::Head);
+    let sink = WasiSink::new(response_out, head_only);
     let (app, settings) = match instance::<A>() {
         Ok(instance) => instance,
         Err(error) => {
@@ -141,13 +142,16 @@ fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, HttpStatus> {
 struct WasiSink {
     out: Option<ResponseOutparam>,
     body: Option<(OutgoingBody, OutputStream)>,
+    /// Answering HEAD: the body stays empty.
+    head_only: bool,
 }
 
 impl WasiSink {
-    fn new(out: ResponseOutparam) -> Self {
+    fn new(out: ResponseOutparam, head_only: bool) -> Self {
         Self {
             out: Some(out),
             body: None,
+            head_only,
         }
     }
 
@@ -167,10 +171,15 @@ impl WasiSink {
 }
 
 impl ResponseSink for WasiSink {
-    fn start(&mut self, status: StatusCode, headers: HeaderMap) {
+    fn start(&mut self, status: StatusCode, mut headers: HeaderMap) {
         let Some(out) = self.out.take() else {
             return;
         };
+        if self.head_only {
+            // wasi:http holds a body to its declared length, so an empty HEAD body cannot
+            // carry GET's Content-Length.
+            headers.remove(http::header::CONTENT_LENGTH);
+        }
         let entries: Vec<(String, Vec<u8>)> = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))

@@ -71,6 +71,11 @@ macro_rules! export {
     };
 }
 
+/// The README's example compiles and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
+
 /// Used by the macros' generated code only; not public API.
 #[doc(hidden)]
 pub mod __private {

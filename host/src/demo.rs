@@ -1,5 +1,5 @@
-//! The demo component, built for wasm32-wasip2 and embedded by `build.rs` when the workspace
-//! has `examples/demo` (and `NANOHTTP_NO_DEMO` is not set).
+//! The demo component, built for wasm32-wasip2 and embedded by `build.rs` (unless
+//! `NANOHTTP_NO_DEMO` was set for the build).
 
 /// The demo component's bytes, if this build embedded it.
 #[cfg(nanohttp_demo_embedded)]

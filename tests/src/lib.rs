@@ -1,0 +1,42 @@
+//! Helpers for the end-to-end tests: the example components (built for `wasm32-wasip2` by this
+//! crate's build script), a host serving one of them on `127.0.0.1:0`, and an HTTP client that
+//! reports every status as it is.
+
+use std::path::{Path, PathBuf};
+
+pub use nanohttp_host::{BackgroundServer, Config};
+
+/// The component built from `examples/<name>` (`demo`, `dispatch`, `config`).
+///
+/// # Panics
+/// If the build script did not build it, which it always does for the examples it knows.
+pub fn example(name: &str) -> PathBuf {
+    let dir = Path::new(env!("NANOHTTP_EXAMPLES_DIR"));
+    let path = dir.join(format!("nanohttp_{name}.wasm"));
+    assert!(path.is_file(), "no component at {}", path.display());
+    path
+}
+
+/// Serves `component` with the extra command-line `args` on a free loopback port.
+///
+/// # Panics
+/// If the host refuses the arguments or the component.
+pub fn serve(component: &Path, args: &[&str]) -> BackgroundServer {
+    let component = component.to_str().expect("a UTF-8 path");
+    let argv = ["nanohttp", "-b", "127.0.0.1:0"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .chain([component]);
+    let config = Config::from_args(argv).expect("valid arguments");
+    BackgroundServer::start(config).expect("the server starts")
+}
+
+/// An HTTP/1.1 client that neither follows redirects nor treats 4xx/5xx as errors.
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .allow_non_standard_methods(true)
+        .build()
+        .new_agent()
+}
