@@ -132,7 +132,7 @@ mod tests {
     fn one_route_per_controller() {
         let client = TestClient::new(Root::default());
         assert_eq!(
-            client.get("/children/edit/<b>").send().text(),
+            client.get("/children/edit/%3Cb%3E").send().text(),
             "<h1>children edited</h1><p>&lt;b&gt;</p>"
         );
         assert_eq!(
