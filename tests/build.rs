@@ -1,18 +1,52 @@
-//! Builds every example for `wasm32-wasip2` and tells the tests where the components are
-//! (`NANOHTTP_EXAMPLES_DIR`).
+//! Builds every guest crate under `examples/` and `tests/fixtures/` for `wasm32-wasip2` and
+//! tells the tests where the components are (`NANOHTTP_COMPONENTS_DIR`). A new example or
+//! fixture is picked up without editing this file.
 
 #[path = "../host/build/guests.rs"]
 mod guests;
 
-const EXAMPLES: [&str; 3] = ["demo", "dispatch", "config"];
+use std::path::Path;
 
 fn main() {
     let workspace = guests::workspace();
-    let dirs = EXAMPLES.map(|name| format!("examples/{name}"));
-    guests::watch(&workspace, &dirs.each_ref().map(String::as_str));
-    let packages = EXAMPLES.map(|name| format!("nanohttp-{name}"));
-    match guests::build(&workspace, &packages.each_ref().map(String::as_str)) {
-        Ok(dir) => println!("cargo::rustc-env=NANOHTTP_EXAMPLES_DIR={}", dir.display()),
+    let mut dirs = Vec::new();
+    let mut packages = Vec::new();
+    for parent in ["examples", "tests/fixtures"] {
+        let Ok(entries) = std::fs::read_dir(workspace.join(parent)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let manifest = entry.path().join("Cargo.toml");
+            if let Some(name) = package_name(&manifest) {
+                dirs.push(format!("{parent}/{}", entry.file_name().to_string_lossy()));
+                packages.push(name);
+            }
+        }
+        println!(
+            "cargo::rerun-if-changed={}",
+            workspace.join(parent).display()
+        );
+    }
+    packages.sort();
+    guests::watch(
+        &workspace,
+        &dirs.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    match guests::build(
+        &workspace,
+        &packages.iter().map(String::as_str).collect::<Vec<_>>(),
+    ) {
+        Ok(dir) => println!("cargo::rustc-env=NANOHTTP_COMPONENTS_DIR={}", dir.display()),
         Err(message) => println!("cargo::error={message}"),
     }
+}
+
+/// The `name` of a manifest's `[package]`, read without a TOML parser: the first line that
+/// starts with `name = "`.
+fn package_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_owned)
 }

@@ -6,13 +6,19 @@ use std::path::{Path, PathBuf};
 
 pub use nanohttp_host::{BackgroundServer, Config};
 
-/// The component built from `examples/<name>` (`demo`, `dispatch`, `config`).
+/// The component built from `examples/<name>` (package `nanohttp-<name>`).
+pub fn example(name: &str) -> PathBuf {
+    component(&format!("nanohttp-{name}"))
+}
+
+/// The component built from the workspace package `package` (an example or a fixture under
+/// `tests/fixtures/`).
 ///
 /// # Panics
-/// If the build script did not build it, which it always does for the examples it knows.
-pub fn example(name: &str) -> PathBuf {
-    let dir = Path::new(env!("NANOHTTP_EXAMPLES_DIR"));
-    let path = dir.join(format!("nanohttp_{name}.wasm"));
+/// If the build script did not build it: it builds every package in those two directories.
+pub fn component(package: &str) -> PathBuf {
+    let dir = Path::new(env!("NANOHTTP_COMPONENTS_DIR"));
+    let path = dir.join(format!("{}.wasm", package.replace('-', "_")));
     assert!(path.is_file(), "no component at {}", path.display());
     path
 }
