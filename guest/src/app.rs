@@ -124,16 +124,24 @@ pub trait ResponseSink {
     fn finish(self, error: Option<HttpStatus>);
 }
 
-/// Runs one request through `app` and writes the response to `sink`.
+/// Runs one request, whose body is in memory, through `app` and writes the response to `sink`.
 #[doc(hidden)]
 pub fn serve<A: Application>(
     app: &A,
     settings: &Arc<Settings>,
     request: http::Request<Vec<u8>>,
+    sink: impl ResponseSink,
+) {
+    serve_context(app, Context::new(request, Arc::clone(settings)), sink);
+}
+
+/// Runs one request through `app` and writes the response to `sink`.
+pub(crate) fn serve_context<A: Application>(
+    app: &A,
+    mut ctx: Context,
     mut sink: impl ResponseSink,
 ) {
-    let head_only = request.method() == Method::HEAD;
-    let mut ctx = Context::new(request, Arc::clone(settings));
+    let head_only = *ctx.method() == Method::HEAD;
     let outcome = guarded(|| {
         let segments = split_path(ctx.path())?;
         app.begin_request(&mut ctx)?;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
-use crate::app::{Application, ResponseSink, serve};
+use crate::app::{Application, ResponseSink, serve_context};
+use crate::body::Source;
+use crate::context::Context;
 use crate::settings::{SETTINGS_ENV, Settings};
 use crate::status::HttpStatus;
 
@@ -35,7 +37,7 @@ use bindings::wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
     ResponseOutparam,
 };
-use bindings::wasi::io::streams::{OutputStream, StreamError};
+use bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// The application of this component instance, created on its first request.
 type Instance<A> = Result<(A, Arc<Settings>), String>;
@@ -83,13 +85,18 @@ pub fn handle_incoming<A: Application + Default + 'static>(
             return sink.send_status(HttpStatus::internal_server_error());
         }
     };
-    match read_request(request) {
-        Ok(request) => serve(app, settings, request, sink),
+    match read_head(&request).and_then(|parts| Ok((parts, WasiBody::new(request)?))) {
+        Ok((parts, body)) => {
+            let ctx =
+                Context::from_parts(parts, Source::Reader(Box::new(body)), Arc::clone(settings));
+            serve_context(app, ctx, sink);
+        }
         Err(status) => sink.send_status(status),
     }
 }
 
-fn read_request(request: IncomingRequest) -> Result<http::Request<Vec<u8>>, HttpStatus> {
+/// The method, target and headers; the body is read later, when a handler asks for it.
+fn read_head(request: &IncomingRequest) -> Result<http::request::Parts, HttpStatus> {
     let bad = |what: &str| HttpStatus::bad_request().with_reason(format!("Malformed {what}"));
     let method = match request.method() {
         WasiMethod::Get => http::Method::GET,
@@ -115,27 +122,53 @@ fn read_request(request: IncomingRequest) -> Result<http::Request<Vec<u8>>, Http
         let value = HeaderValue::from_bytes(&value).map_err(|_| bad("Header"))?;
         headers.append(name, value);
     }
-    let body = read_body(&request)?;
-    builder.body(body).map_err(|_| bad("Request"))
+    let request = builder.body(()).map_err(|_| bad("Request"))?;
+    Ok(request.into_parts().0)
 }
 
-/// Reads the whole request body; chunked bodies arrive the same way as sized ones.
-fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, HttpStatus> {
-    let broken = || HttpStatus::bad_request().with_reason("Incomplete Request Body");
-    let body = request.consume().map_err(|()| broken())?;
-    let mut bytes = Vec::new();
-    {
+/// The incoming body as a blocking reader; chunked bodies read the same way as sized ones.
+struct WasiBody {
+    // Dropped in this order: the stream is a child of the body.
+    stream: Option<InputStream>,
+    body: Option<IncomingBody>,
+}
+
+impl WasiBody {
+    fn new(request: IncomingRequest) -> Result<Self, HttpStatus> {
+        let broken = || HttpStatus::bad_request().with_reason("Incomplete Request Body");
+        let body = request.consume().map_err(|()| broken())?;
         let stream = body.stream().map_err(|()| broken())?;
-        loop {
-            match stream.blocking_read(64 * 1024) {
-                Ok(chunk) => bytes.extend_from_slice(&chunk),
-                Err(StreamError::Closed) => break,
-                Err(StreamError::LastOperationFailed(_)) => return Err(broken()),
+        Ok(Self {
+            stream: Some(stream),
+            body: Some(body),
+        })
+    }
+}
+
+impl std::io::Read for WasiBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(stream) = &self.stream else {
+            return Ok(0);
+        };
+        let want = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        match stream.blocking_read(want) {
+            Ok(chunk) => {
+                buf[..chunk.len()].copy_from_slice(&chunk);
+                Ok(chunk.len())
             }
+            Err(StreamError::Closed) => {
+                self.stream = None;
+                if let Some(body) = self.body.take() {
+                    drop(IncomingBody::finish(body));
+                }
+                Ok(0)
+            }
+            Err(StreamError::LastOperationFailed(error)) => Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                error.to_debug_string(),
+            )),
         }
     }
-    drop(IncomingBody::finish(body));
-    Ok(bytes)
 }
 
 /// Writes the response to the `response-outparam` and the outgoing body stream.

@@ -1,13 +1,16 @@
 //! The per-request context: the request as it arrived and the response as it is being built.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::{Arc, OnceLock};
 
 use cookie::Cookie;
 use http::header::{AsHeaderName, HeaderValue, IntoHeaderName};
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 
-use crate::form::Form;
+use crate::body::{BodyReader, RequestBody, Source};
+use crate::form::{Form, media_type};
+use crate::multipart::{Multipart, boundary};
 use crate::settings::Settings;
 use crate::status::HttpStatus;
 
@@ -42,10 +45,10 @@ pub struct Context {
     verb: Cow<'static, str>,
     uri: Uri,
     headers: HeaderMap,
-    body: Vec<u8>,
+    body: RequestBody,
     query: OnceLock<Query>,
     cookies: OnceLock<Vec<(String, String)>>,
-    form: OnceLock<Result<Form, HttpStatus>>,
+    form: OnceCell<Result<Form, HttpStatus>>,
     settings: Arc<Settings>,
     values: Extensions,
     pub(crate) response: ResponseHead,
@@ -65,6 +68,21 @@ impl Context {
     /// A context for `request`, whose body has been read in full.
     pub fn new(request: http::Request<Vec<u8>>, settings: Arc<Settings>) -> Self {
         let (parts, body) = request.into_parts();
+        Self::from_parts(parts, Source::Bytes(body), settings)
+    }
+
+    /// A context whose body is read from `source` when a handler asks for it.
+    pub(crate) fn from_parts(
+        parts: http::request::Parts,
+        source: Source,
+        settings: Arc<Settings>,
+    ) -> Self {
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let body = RequestBody::new(source, declared, settings.max_body_size());
         Self {
             verb: lower_case_verb(&parts.method),
             method: parts.method,
@@ -73,7 +91,7 @@ impl Context {
             body,
             query: OnceLock::new(),
             cookies: OnceLock::new(),
-            form: OnceLock::new(),
+            form: OnceCell::new(),
             settings,
             values: Extensions::new(),
             response: ResponseHead {
@@ -142,8 +160,9 @@ impl Context {
         self.cookies().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    /// The request's form (query string, and url-encoded or JSON body fields), parsed once on
-    /// first use; a body that cannot be parsed is a 400, an unsupported content type a 415.
+    /// The request's form (the query string, and url-encoded, multipart or JSON body fields),
+    /// parsed once on first use. A body that cannot be parsed is a `400`, an unsupported content
+    /// type a `415`, a body or field count over the limits a `413`.
     pub fn form(&self) -> Result<&Form, HttpStatus> {
         self.form
             .get_or_init(|| Form::from_context(self))
@@ -151,9 +170,77 @@ impl Context {
             .map_err(Clone::clone)
     }
 
-    /// The request body, as received.
-    pub fn body(&self) -> &[u8] {
-        &self.body
+    /// The form, to change (validation writes converted values back through this).
+    pub fn form_mut(&mut self) -> Result<&mut Form, HttpStatus> {
+        self.form()?;
+        match self.form.get_mut() {
+            Some(Ok(form)) => Ok(form),
+            _ => unreachable!("the form was parsed successfully just above"),
+        }
+    }
+
+    /// The whole request body, read on first use; `413` past the size limit, `400` when the
+    /// client's stream breaks off.
+    pub fn body(&self) -> Result<&[u8], HttpStatus> {
+        self.body.bytes()
+    }
+
+    /// The request body as a reader, for bodies too large to hold in memory. The limit still
+    /// applies (see [`BodyReader`]). A streamed body can be read once: after this, [`Context::body`]
+    /// and [`Context::form`] fail with `500` unless the body had been read into memory before.
+    pub fn body_reader(&self) -> Result<BodyReader<'_>, HttpStatus> {
+        self.body.reader()
+    }
+
+    /// A `multipart/form-data` body, part by part, without holding it in memory: for uploads.
+    /// Not multipart, or without a boundary: `400`/`415`.
+    ///
+    /// ```
+    /// # use nanohttp::Context;
+    /// let body = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n";
+    /// let request = http::Request::post("/")
+    ///     .header("content-type", "multipart/form-data; boundary=b")
+    ///     .body(body.as_bytes().to_vec())
+    ///     .unwrap();
+    /// let ctx = Context::new(request, Default::default());
+    /// let mut multipart = ctx.multipart().unwrap();
+    /// let mut part = multipart.next_part().unwrap().unwrap();
+    /// assert_eq!(part.filename(), Some("a.txt"));
+    /// let mut size = 0;
+    /// while let Some(chunk) = part.chunk().unwrap() {
+    ///     size += chunk.len();
+    /// }
+    /// assert_eq!(size, 5);
+    /// ```
+    pub fn multipart(&self) -> Result<Multipart<'_>, HttpStatus> {
+        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
+        if media_type(content_type) != "multipart/form-data" {
+            return Err(
+                HttpStatus::unsupported_media_type().with_reason("Expected multipart/form-data")
+            );
+        }
+        let boundary = boundary(content_type)?;
+        Ok(Multipart::new(
+            self.body.reader()?,
+            boundary,
+            self.settings.max_form_fields(),
+        ))
+    }
+
+    /// The most bytes the request body may have (the `max_body_size` setting, unless the
+    /// handler set its own).
+    pub fn max_body_size(&self) -> u64 {
+        self.body.limit()
+    }
+
+    /// Sets the body size limit for this request; it applies to reading not yet done.
+    pub fn set_max_body_size(&mut self, limit: u64) {
+        self.body.set_limit(limit);
+    }
+
+    /// Whether the request came without a body (no bytes, or `Content-Length: 0`).
+    pub fn body_is_empty(&self) -> bool {
+        self.body.announced_empty()
     }
 
     /// The settings of this component instance.

@@ -55,6 +55,63 @@ pub struct Action {
     pub optional: usize,
     /// Whether a rest parameter takes any further arguments.
     pub rest: bool,
+    /// The handler's own request body limit, in bytes.
+    pub max_body_size: Option<u64>,
+    /// Form guards, checked after the verb.
+    pub guards: Guards,
+}
+
+/// A handler's form guards, each with its status line (`None`: the guard is off).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guards {
+    /// No form may be sent (query string included, as in the original).
+    pub prevent_form: Option<&'static str>,
+    /// A form must be sent.
+    pub prevent_empty_form: Option<&'static str>,
+    /// Only these fields may be sent; the status line, if set, replaces
+    /// `400 Field: <name> Not Allowed`.
+    pub form_whitelist: Option<(&'static [&'static str], Option<&'static str>)>,
+}
+
+impl Guards {
+    /// Nothing guarded: what handlers without guard options get.
+    pub const NONE: Self = Self {
+        prevent_form: None,
+        prevent_empty_form: None,
+        form_whitelist: None,
+    };
+
+    fn check(&self, ctx: &Context) -> Result<(), HttpStatus> {
+        let status = |line: &str| {
+            line.parse::<HttpStatus>().unwrap_or_else(|error| {
+                HttpStatus::internal_server_error().with_detail(error.to_string())
+            })
+        };
+        if let Some(line) = self.prevent_form {
+            let sent = !ctx.query().is_empty() || !ctx.body_is_empty() && !ctx.form()?.is_empty();
+            if sent {
+                return Err(status(line));
+            }
+        }
+        if let Some(line) = self.prevent_empty_form
+            && ctx.form()?.is_empty()
+        {
+            return Err(status(line));
+        }
+        if let Some((allowed, line)) = self.form_whitelist {
+            let form = ctx.form()?;
+            if let Some(name) = form.names().into_iter().find(|n| !allowed.contains(n)) {
+                return Err(match line {
+                    Some(line) => status(line),
+                    None => {
+                        HttpStatus::bad_request().with_reason(format!("Field: {name} Not Allowed"))
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every verb a handler without restrictions accepts, as sent in `Allow`.
@@ -89,8 +146,9 @@ impl Action {
     }
 }
 
-/// Runs a handler: arity (404), then verb (405, or 204 for OPTIONS), then sets the content type
-/// and calls `call`, which parses the arguments (404/400) and calls the handler.
+/// Runs a handler: arity (404), then verb (405, or 204 for OPTIONS), then form guards (400),
+/// then sets the content type and calls `call`, which parses the arguments (404/400) and calls
+/// the handler.
 #[doc(hidden)]
 pub fn invoke<'a>(
     ctx: &mut Context,
@@ -112,6 +170,10 @@ pub fn invoke<'a>(
         ctx.set_content_type(content_type);
     }
     ctx.set_encoding(action.encoding);
+    if let Some(limit) = action.max_body_size {
+        ctx.set_max_body_size(limit);
+    }
+    action.guards.check(ctx)?;
     call(ctx)
 }
 
@@ -312,6 +374,8 @@ mod tests {
             required,
             optional,
             rest,
+            max_body_size: None,
+            guards: Guards::NONE,
         };
         // (required, optional, rest, count, accepted)
         let cases = [
@@ -343,6 +407,8 @@ mod tests {
             required: 0,
             optional: 0,
             rest: false,
+            max_body_size: None,
+            guards: Guards::NONE,
         };
         assert_eq!(action.allow(), "GET, POST, HEAD, OPTIONS");
         assert!(action.accepts_verb(&Method::HEAD));

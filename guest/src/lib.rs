@@ -5,9 +5,11 @@
 extern crate self as nanohttp;
 
 mod app;
+mod body;
 mod context;
 mod dispatch;
 mod form;
+mod multipart;
 mod response;
 mod settings;
 mod status;
@@ -15,11 +17,14 @@ mod status;
 #[cfg(target_arch = "wasm32")]
 mod component;
 pub mod testing;
+pub mod validate;
 
 pub use app::{Application, default_error_body};
+pub use body::{BodyReader, status_of_io_error};
 pub use context::{Context, Query};
 pub use dispatch::Controller;
-pub use form::Form;
+pub use form::{Form, FormValue, UploadedFile};
+pub use multipart::{Multipart, Part};
 pub use nanohttp_macros::{controller, regex_controller, rest_controller};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
 pub use settings::{SETTINGS_ENV, Settings, SettingsError};
@@ -83,7 +88,7 @@ pub mod __private {
     #[cfg(target_arch = "wasm32")]
     pub use crate::component::{bindings, handle_incoming};
     pub use crate::dispatch::{
-        Action, capture_arg, capture_opt, invoke, join_path, path_arg, path_opt, path_rest,
+        Action, Guards, capture_arg, capture_opt, invoke, join_path, path_arg, path_opt, path_rest,
         query_opt, query_required, query_vec, rest_fallback, rest_verb, trim_trailing_slash,
     };
     pub use regex_lite::{Captures, Regex};

@@ -11,6 +11,8 @@ domain: null
 cookie:
   http_only: false
   secure: false
+max_body_size: 10485760
+max_form_fields: 1000
 ";
 
 /// The environment variable through which a host passes settings (YAML text) to a component.
@@ -56,6 +58,8 @@ pub struct Settings {
     root: Value,
     debug: bool,
     cookie_defaults: CookieDefaults,
+    max_body_size: u64,
+    max_form_fields: usize,
 }
 
 /// The cookie attributes applied to response cookies that leave them unset.
@@ -93,10 +97,22 @@ impl Settings {
             http_only: flag(&["cookie", "http_only"]),
             secure: flag(&["cookie", "secure"]),
         };
+        let number = |key: &str| -> Result<u64, SettingsError> {
+            root.get(key)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| SettingsError::WrongType {
+                    key: key.to_owned(),
+                    message: "expected a whole number of bytes or fields".to_owned(),
+                })
+        };
+        let max_body_size = number("max_body_size")?;
+        let max_form_fields = usize::try_from(number("max_form_fields")?).unwrap_or(usize::MAX);
         Ok(Self {
             root,
             debug,
             cookie_defaults,
+            max_body_size,
+            max_form_fields,
         })
     }
 
@@ -120,6 +136,16 @@ impl Settings {
     /// Whether debug mode is on: error responses then carry internal details.
     pub fn debug(&self) -> bool {
         self.debug
+    }
+
+    /// The default limit of a request body, in bytes (`max_body_size`, 10 MiB unless set).
+    pub fn max_body_size(&self) -> u64 {
+        self.max_body_size
+    }
+
+    /// The most fields (or multipart parts) a form may have (`max_form_fields`, 1000 unless set).
+    pub fn max_form_fields(&self) -> usize {
+        self.max_form_fields
     }
 
     pub(crate) fn cookie_defaults(&self) -> CookieDefaults {

@@ -26,7 +26,11 @@ use std::sync::Arc;
 
 use http::{HeaderMap, StatusCode};
 
-use crate::app::{Application, ResponseSink, serve};
+use std::io::Read;
+
+use crate::app::{Application, ResponseSink, serve_context};
+use crate::body::Source;
+use crate::context::Context;
 use crate::settings::{Settings, SettingsError};
 use crate::status::HttpStatus;
 
@@ -71,7 +75,7 @@ impl<A: Application> TestClient<A> {
         TestRequest {
             client: self,
             builder: http::Request::builder().method(method).uri(uri),
-            body: Vec::new(),
+            body: Source::Bytes(Vec::new()),
         }
     }
 }
@@ -93,11 +97,18 @@ verbs!(get => "GET", head => "HEAD", post => "POST", put => "PUT", patch => "PAT
        delete => "DELETE", options => "OPTIONS");
 
 /// A request being built; [`TestRequest::send`] runs it.
-#[derive(Debug)]
 pub struct TestRequest<'c, A> {
     client: &'c TestClient<A>,
     builder: http::request::Builder,
-    body: Vec<u8>,
+    body: Source,
+}
+
+impl<A> std::fmt::Debug for TestRequest<'_, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestRequest")
+            .field("builder", &self.builder)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<A: Application> TestRequest<'_, A> {
@@ -111,7 +122,15 @@ impl<A: Application> TestRequest<'_, A> {
     /// Sets the request body.
     #[must_use]
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.body = body.into();
+        self.body = Source::Bytes(body.into());
+        self
+    }
+
+    /// Sets a body read from `reader` as the handler asks for it, of unknown length (like a
+    /// chunked body): for testing limits and streaming.
+    #[must_use]
+    pub fn body_reader(mut self, reader: impl Read + 'static) -> Self {
+        self.body = Source::Reader(Box::new(reader));
         self
     }
 
@@ -137,10 +156,12 @@ impl<A: Application> TestRequest<'_, A> {
     /// # Panics
     /// If the request itself is malformed (an invalid URI or header), which is a bug in the test.
     pub fn send(self) -> TestResponse {
-        let request = self
+        let (parts, ()) = self
             .builder
-            .body(self.body)
-            .expect("the test request is well formed");
+            .body(())
+            .expect("the test request is well formed")
+            .into_parts();
+        let ctx = Context::from_parts(parts, self.body, Arc::clone(&self.client.settings));
         let mut response = TestResponse {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             headers: HeaderMap::new(),
@@ -149,12 +170,7 @@ impl<A: Application> TestRequest<'_, A> {
             broken_off: None,
             started: false,
         };
-        serve(
-            &self.client.app,
-            &self.client.settings,
-            request,
-            &mut response,
-        );
+        serve_context(&self.client.app, ctx, &mut response);
         assert!(response.started, "the framework never started the response");
         response
     }

@@ -778,7 +778,7 @@ impl Hooked {
             ctx.path(),
             ctx.header("x-test"),
             ctx.cookie("theme"),
-            String::from_utf8_lossy(ctx.body())
+            String::from_utf8_lossy(ctx.body().unwrap())
         )
     }
 

@@ -46,7 +46,7 @@ impl Tips {
     /// `POST /tips/2` with a `title` updates a tip (here: logs it) and redirects to the list.
     #[action]
     fn post(&self, ctx: &mut Context, tip_id: Option<u32>) -> Result<(), HttpStatus> {
-        let title = ctx.form()?.get("title").map(str::to_owned);
+        let title = ctx.form()?.get("title").map(|title| title.into_owned());
         eprintln!("tip {tip_id:?} gets the title {title:?}");
         Err(HttpStatus::found("/tips/"))
     }

@@ -92,8 +92,8 @@ impl Root {
     /// `POST /echo` answers with the request body (not in the guide; the end-to-end tests use
     /// it to check bodies arrive whole, sized or chunked).
     #[binary("POST")]
-    fn echo(&self, ctx: &Context) -> Vec<u8> {
-        ctx.body().to_vec()
+    fn echo(&self, ctx: &Context) -> Result<Vec<u8>, HttpStatus> {
+        Ok(ctx.body()?.to_vec())
     }
 
     #[child]

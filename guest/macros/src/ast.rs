@@ -96,6 +96,8 @@ pub(crate) struct Handler {
     pub(crate) content_type: Option<Expr>,
     /// `None`: the marker's default; `Some(None)`: no charset; `Some(Some(e))`: that charset.
     pub(crate) encoding: Option<Option<Expr>>,
+    pub(crate) max_body_size: Option<Expr>,
+    pub(crate) guards: Guards,
     pub(crate) params: Vec<Param>,
     pub(crate) returns: Returns,
     /// Where errors about the return value point: the return type, or the name.
@@ -372,40 +374,90 @@ fn parse_child(function: &ImplItemFn, attr: &Attribute) -> syn::Result<Child> {
 }
 
 /// The arguments of an action marker: verbs as strings, then `key = value` options.
+#[derive(Default)]
 struct MarkerArgs {
     verbs: Vec<LitStr>,
     content_type: Option<Expr>,
     encoding: Option<Option<Expr>>,
     name: Option<LitStr>,
+    max_body_size: Option<Expr>,
+    guards: Guards,
+}
+
+/// Form guards of a handler, each with its status line.
+#[derive(Default)]
+pub(crate) struct Guards {
+    pub(crate) prevent_form: Option<String>,
+    pub(crate) prevent_empty_form: Option<String>,
+    pub(crate) form_whitelist: Option<(Vec<String>, Option<String>)>,
+}
+
+/// A status line such as `"400 Too young"`, checked at compile time.
+fn status_line(input: ParseStream<'_>) -> syn::Result<String> {
+    let line: LitStr = input.parse()?;
+    let value = line.value();
+    let (code, _) = value.split_once(' ').unwrap_or((&value, ""));
+    match code.parse::<u16>() {
+        Ok(100..=999) => Ok(value),
+        _ => Err(syn::Error::new(
+            line.span(),
+            "expected a status line: a code from 100 to 999 and a reason, e.g. \"400 No Form Allowed\"",
+        )),
+    }
+}
+
+/// `prevent_form` alone, or `prevent_form = "status line"`.
+fn flag_with_status(input: ParseStream<'_>, default: &str) -> syn::Result<String> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        status_line(input)
+    } else {
+        Ok(default.to_owned())
+    }
+}
+
+/// `form_whitelist = ["a", "b"]` or `form_whitelist = (["a", "b"], "status line")`.
+fn whitelist(input: ParseStream<'_>) -> syn::Result<(Vec<String>, Option<String>)> {
+    input.parse::<Token![=]>()?;
+    let names = |input: ParseStream<'_>| -> syn::Result<Vec<String>> {
+        let content;
+        syn::bracketed!(content in input);
+        let names = content.parse_terminated(|i| i.parse::<LitStr>(), Token![,])?;
+        Ok(names.iter().map(LitStr::value).collect())
+    };
+    if input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        let list = names(&content)?;
+        content.parse::<Token![,]>()?;
+        let status = status_line(&content)?;
+        Ok((list, Some(status)))
+    } else {
+        Ok((names(input)?, None))
+    }
 }
 
 impl Parse for MarkerArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = MarkerArgs {
-            verbs: Vec::new(),
-            content_type: None,
-            encoding: None,
-            name: None,
-        };
+        let mut args = MarkerArgs::default();
         while !input.is_empty() {
             if input.peek(LitStr) {
                 args.verbs.push(input.parse()?);
             } else {
                 let key: Ident = input.parse()?;
-                input.parse::<Token![=]>()?;
                 match key.to_string().as_str() {
-                    "content_type" => args.content_type = Some(input.parse()?),
-                    "encoding" => {
-                        let value: Expr = input.parse()?;
-                        let none = matches!(&value, Expr::Path(p) if p.path.is_ident("None"));
-                        args.encoding = Some(if none { None } else { Some(value) });
+                    "prevent_form" => {
+                        args.guards.prevent_form =
+                            Some(flag_with_status(input, "400 Form Not Allowed")?);
                     }
-                    "name" => args.name = Some(input.parse()?),
+                    "prevent_empty_form" => {
+                        args.guards.prevent_empty_form =
+                            Some(flag_with_status(input, "400 Empty Form Not Allowed")?);
+                    }
+                    "form_whitelist" => args.guards.form_whitelist = Some(whitelist(input)?),
                     _ => {
-                        return Err(syn::Error::new(
-                            key.span(),
-                            "unknown option; expected verbs as strings (\"GET\", \"POST\") and `content_type = ..`, `encoding = ..|None` or `name = \"segment\"`",
-                        ));
+                        input.parse::<Token![=]>()?;
+                        args.set(&key, input)?;
                     }
                 }
             }
@@ -417,6 +469,28 @@ impl Parse for MarkerArgs {
     }
 }
 
+impl MarkerArgs {
+    fn set(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+        match key.to_string().as_str() {
+            "content_type" => self.content_type = Some(input.parse()?),
+            "encoding" => {
+                let value: Expr = input.parse()?;
+                let none = matches!(&value, Expr::Path(p) if p.path.is_ident("None"));
+                self.encoding = Some(if none { None } else { Some(value) });
+            }
+            "name" => self.name = Some(input.parse()?),
+            "max_body_size" => self.max_body_size = Some(input.parse()?),
+            _ => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "unknown option; expected verbs as strings (\"GET\", \"POST\") and `content_type = ..`, `encoding = ..|None`, `name = \"segment\"`, `max_body_size = bytes`, `prevent_form`, `prevent_empty_form` or `form_whitelist = [..]`",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn parse_handler(
     kind: Kind,
     function: &ImplItemFn,
@@ -425,14 +499,9 @@ fn parse_handler(
     route: Option<Attribute>,
     query_attrs: Vec<QueryAttr>,
 ) -> syn::Result<Handler> {
-    let args = match marker_attr.map(|a| &a.meta) {
-        None | Some(syn::Meta::Path(_)) => MarkerArgs {
-            verbs: Vec::new(),
-            content_type: None,
-            encoding: None,
-            name: None,
-        },
-        Some(_) => marker_attr.unwrap().parse_args()?,
+    let args = match marker_attr {
+        Some(attr) if !matches!(attr.meta, syn::Meta::Path(_)) => attr.parse_args()?,
+        _ => MarkerArgs::default(),
     };
     let verbs = if args.verbs.is_empty() {
         None
@@ -487,6 +556,8 @@ fn parse_handler(
         verbs,
         content_type: args.content_type,
         encoding: args.encoding,
+        max_body_size: args.max_body_size,
+        guards: args.guards,
         params,
         returns,
         return_span: match &sig.output {

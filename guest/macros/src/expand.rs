@@ -224,6 +224,11 @@ fn action_const(handler: &Handler) -> TokenStream {
     let required = count(Arity::Required);
     let optional = count(Arity::Optional);
     let rest = count(Arity::Rest) > 0;
+    let max_body_size = match &handler.max_body_size {
+        Some(expr) => quote! { ::core::option::Option::Some(#expr) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let guards = guards(handler);
     quote! {
         const __ACTION: ::nanohttp::__private::Action = ::nanohttp::__private::Action {
             name: #name,
@@ -233,7 +238,39 @@ fn action_const(handler: &Handler) -> TokenStream {
             required: #required,
             optional: #optional,
             rest: #rest,
+            max_body_size: #max_body_size,
+            guards: #guards,
         };
+    }
+}
+
+fn guards(handler: &Handler) -> TokenStream {
+    let guards = &handler.guards;
+    if guards.prevent_form.is_none()
+        && guards.prevent_empty_form.is_none()
+        && guards.form_whitelist.is_none()
+    {
+        return quote! { ::nanohttp::__private::Guards::NONE };
+    }
+    let some = |line: &Option<String>| match line {
+        Some(line) => quote! { ::core::option::Option::Some(#line) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let prevent_form = some(&guards.prevent_form);
+    let prevent_empty_form = some(&guards.prevent_empty_form);
+    let form_whitelist = match &guards.form_whitelist {
+        Some((names, status)) => {
+            let status = some(status);
+            quote! { ::core::option::Option::Some((&[#(#names),*], #status)) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    quote! {
+        ::nanohttp::__private::Guards {
+            prevent_form: #prevent_form,
+            prevent_empty_form: #prevent_empty_form,
+            form_whitelist: #form_whitelist,
+        }
     }
 }
 
