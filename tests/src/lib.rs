@@ -46,3 +46,39 @@ pub fn client() -> ureq::Agent {
         .build()
         .new_agent()
 }
+
+/// Sends `head` (the request line and headers, without the blank line) and `body` over a raw
+/// connection, writing the body from another thread, and returns the status code and the
+/// response body. For requests a server answers before reading all of the body (a `413`):
+/// an HTTP client library stops at the write error and never reads the response.
+///
+/// # Panics
+/// If the server closes the connection without a response.
+pub fn raw_exchange(addr: std::net::SocketAddr, head: &str, body: Vec<u8>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("a read timeout");
+    let mut writer = stream.try_clone().expect("a second handle");
+    let head = format!("{head}\r\nconnection: close\r\n\r\n");
+    let sending = std::thread::spawn(move || {
+        // Errors are expected once the server has answered and closed.
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(&body);
+    });
+    let mut response = Vec::new();
+    // A reset after the response arrived is fine; what was read is what matters.
+    let _ = stream.read_to_end(&mut response);
+    let _ = sending.join();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response: {response:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head:?}"));
+    (status, body.to_owned())
+}
