@@ -33,7 +33,15 @@ use crate::status::HttpStatus;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Form {
     fields: Vec<(String, FormValue)>,
-    json: Option<Value>,
+    json: Option<JsonBody>,
+}
+
+/// A JSON body: an object's members are moved into the fields (from `first_field` on), so a
+/// large body is held once; any other value is kept as it is.
+#[derive(Debug, Clone, PartialEq)]
+enum JsonBody {
+    Object { first_field: usize },
+    Other(Value),
 }
 
 /// One value of a form field.
@@ -163,14 +171,15 @@ impl Form {
                 .with_reason("Cannot parse the request")
                 .with_detail(error.to_string())
         })?;
-        if let Value::Object(object) = &value {
-            self.fields.extend(
-                object
-                    .iter()
-                    .map(|(k, v)| (k.clone(), FormValue::Json(v.clone()))),
-            );
-        }
-        self.json = Some(value);
+        self.json = Some(match value {
+            Value::Object(object) => {
+                let first_field = self.fields.len();
+                self.fields
+                    .extend(object.into_iter().map(|(k, v)| (k, FormValue::Json(v))));
+                JsonBody::Object { first_field }
+            }
+            other => JsonBody::Other(other),
+        });
         Ok(())
     }
 
@@ -252,8 +261,16 @@ impl Form {
     }
 
     /// The whole JSON body, when the request sent JSON (any JSON value, not only objects).
-    pub fn json(&self) -> Option<&Value> {
-        self.json.as_ref()
+    pub fn json(&self) -> Option<Cow<'_, Value>> {
+        match self.json.as_ref()? {
+            JsonBody::Other(value) => Some(Cow::Borrowed(value)),
+            JsonBody::Object { first_field } => Some(Cow::Owned(Value::Object(
+                self.fields[*first_field..]
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ))),
+        }
     }
 
     /// The form as a JSON object: each name maps to its value, or to a list of its values when
@@ -382,7 +399,12 @@ mod tests {
         );
         assert_eq!(form.get("q").as_deref(), Some("1"));
         let list = super::tests::form("PUT", "/", Some("application/json"), b"[1, 2]").unwrap();
-        assert_eq!(list.json(), Some(&serde_json::json!([1, 2])));
+        assert_eq!(list.json().as_deref(), Some(&serde_json::json!([1, 2])));
+        assert_eq!(
+            form.json().as_deref(),
+            Some(&serde_json::json!({"title": "x", "n": 3})),
+            "the query is not part of the JSON body"
+        );
     }
 
     #[test]

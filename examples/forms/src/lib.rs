@@ -90,7 +90,7 @@ impl Root {
             fields.insert(name.to_owned(), value);
         }
         let body = match form.json() {
-            Some(json) if !json.is_object() => json.clone(),
+            Some(json) if !json.is_object() => json.into_owned(),
             _ => Value::Object(fields),
         };
         ctx.set_header(
