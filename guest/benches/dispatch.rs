@@ -152,6 +152,26 @@ fn main() {
         ("404", "/missing/path", 404),
     ];
     println!("{:<30} {:>12}", "case", "median/req");
+    // What every fresh component instance pays before its first request.
+    let mut runs: Vec<Duration> = (0..7)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..2_000 {
+                let settings = Settings::from_layers([
+                    ("application defaults", "greeting: hello\n"),
+                    ("NANOHTTP_SETTINGS", "{}\n"),
+                ]);
+                black_box(settings.expect("valid settings"));
+            }
+            started.elapsed() / 2_000
+        })
+        .collect();
+    runs.sort();
+    println!(
+        "{:<30} {:>9.2} µs",
+        "settings (per instance)",
+        runs[runs.len() / 2].as_secs_f64() * 1e6
+    );
     for (name, path, expected) in cases {
         let mut runs: Vec<Duration> = (0..7)
             .map(|_| per_request(&app, &settings, path, expected))

@@ -27,7 +27,7 @@ pub use form::{Form, FormValue, UploadedFile};
 pub use multipart::{Multipart, Part};
 pub use nanohttp_macros::{controller, regex_controller, rest_controller};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
-pub use settings::{SETTINGS_ENV, Settings, SettingsError};
+pub use settings::{FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError};
 pub use status::{HttpStatus, InvalidStatusLine};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) builder sets response cookies.

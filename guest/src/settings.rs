@@ -4,8 +4,9 @@
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::{Mapping, Value};
 
-/// The framework's own defaults, the first layer under everything else.
-pub(crate) const FRAMEWORK_DEFAULTS: &str = "\
+/// The framework's own defaults, the first layer under everything else (as YAML, for reading;
+/// instances build them without parsing).
+pub const FRAMEWORK_DEFAULTS: &str = "\
 debug: false
 domain: null
 cookie:
@@ -82,7 +83,7 @@ impl Settings {
     pub fn from_layers<'a>(
         layers: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, SettingsError> {
-        let mut root = parse_layer("framework defaults", FRAMEWORK_DEFAULTS)?;
+        let mut root = framework_defaults();
         for (name, text) in layers {
             merge(&mut root, parse_layer(name, text)?);
         }
@@ -158,7 +159,26 @@ impl Settings {
     }
 }
 
+/// [`FRAMEWORK_DEFAULTS`], built without parsing: every component instance starts with them,
+/// and parsing YAML is most of what building settings costs.
+fn framework_defaults() -> Value {
+    let mut cookie = Mapping::new();
+    cookie.insert("http_only".into(), false.into());
+    cookie.insert("secure".into(), false.into());
+    let mut root = Mapping::new();
+    root.insert("debug".into(), false.into());
+    root.insert("domain".into(), Value::Null);
+    root.insert("cookie".into(), Value::Mapping(cookie));
+    root.insert("max_body_size".into(), (10u64 << 20).into());
+    root.insert("max_form_fields".into(), 1000u64.into());
+    Value::Mapping(root)
+}
+
 fn parse_layer(layer: &str, text: &str) -> Result<Value, SettingsError> {
+    // The common layers, no application defaults and no host settings, need no parser.
+    if matches!(text.trim(), "" | "{}") {
+        return Ok(Value::Mapping(Mapping::new()));
+    }
     let invalid = |message: String| SettingsError::Invalid {
         layer: layer.to_owned(),
         message,
@@ -231,6 +251,11 @@ mod tests {
             merge(&mut merged, yaml(overlay));
             assert_eq!(merged, yaml(expected), "{base} <- {overlay}");
         }
+    }
+
+    #[test]
+    fn built_defaults_match_the_documented_yaml() {
+        assert_eq!(framework_defaults(), yaml(FRAMEWORK_DEFAULTS));
     }
 
     #[test]
