@@ -8,12 +8,14 @@ use std::ffi::OsString;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use clap::Parser;
 use serde_yaml_ng::{Mapping, Value};
 
+use crate::options::{self, HostOptions};
 use crate::settings::{self, Override};
 use crate::{demo, loader};
 
@@ -61,6 +63,99 @@ struct Args {
     /// `demo` for the demo application built into this binary (use `./demo` for a file).
     #[arg(value_name = "TARGET", default_value = "demo")]
     target: PathBuf,
+
+    #[command(flatten)]
+    host: HostFlags,
+}
+
+/// The host's own options (see `options.rs`): each overrides the same key of the `host:`
+/// settings section, which overrides the default.
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = "Limits, logs and start-up (also settable as host.KEY in settings)")]
+struct HostFlags {
+    /// Time limit for one request's guest, body included; beyond it, `504 Gateway Timeout`
+    /// (or, once the response has started, the body is cut). `0`: no limit. [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = options::parse_duration)]
+    request_timeout: Option<Duration>,
+
+    /// Largest linear memory of one instance; a guest that needs more fails its request with
+    /// `500`. [default: 64MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    memory_limit: Option<usize>,
+
+    /// Requests served at once; beyond it, `503 Service Unavailable` with `Retry-After: 1`
+    /// (no queue). [default: 1000]
+    #[arg(long, value_name = "N", value_parser = parse_concurrent)]
+    max_concurrent: Option<u32>,
+
+    /// Largest request body; larger ones get `413 Content Too Large`. [default: 16MiB]
+    #[arg(long, value_name = "SIZE", value_parser = options::parse_size)]
+    max_body_size: Option<u64>,
+
+    /// Largest request head (request line and headers, at least 8KiB); beyond it, `431`.
+    /// [default: 16KiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_header_size)]
+    max_header_size: Option<usize>,
+
+    /// Most header fields in one request; beyond it, `431`. [default: 100]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    max_headers: Option<u16>,
+
+    /// Time a client has to send a request's head, counted from the connection's opening or
+    /// the end of the previous response; then the connection is closed. [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    header_timeout: Option<Duration>,
+
+    /// A connection with no request in flight for this long is closed. [default: 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    idle_timeout: Option<Duration>,
+
+    /// On SIGINT or SIGTERM, how long requests in flight may take to finish. [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = options::parse_duration)]
+    grace_period: Option<Duration>,
+
+    /// Log filter: `error`, `warn`, `info` (one access line per request), `debug`, or
+    /// per-target directives like `warn,nanohttp::access=info`. [default: RUST_LOG, else info]
+    #[arg(long, value_name = "FILTER")]
+    log_level: Option<String>,
+
+    /// Log line format. [default: text]
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+
+    /// Directory for compiled components, so a restart skips compiling.
+    /// [default: $XDG_CACHE_HOME/nanohttp or ~/.cache/nanohttp]
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+
+    /// Compile the component on every start; keep nothing on disk.
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Watch the component file and serve each new version as soon as it compiles; requests
+    /// in flight finish on the version they started on.
+    #[arg(long)]
+    reload: bool,
+}
+
+fn parse_memory(text: &str) -> Result<usize, String> {
+    options::memory_limit(options::parse_size(text)?)
+}
+
+fn parse_concurrent(text: &str) -> Result<u32, String> {
+    let count = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a count"))?;
+    options::max_concurrent(count)
+}
+
+fn parse_header_size(text: &str) -> Result<usize, String> {
+    options::header_size(options::parse_size(text)?)
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    options::positive_duration(options::parse_duration(text)?)
 }
 
 /// A validated server configuration, built from command-line arguments by
@@ -73,13 +168,16 @@ pub struct Config {
     pub(crate) target: Target,
     pub(crate) bind: SocketAddr,
     pub(crate) settings: String,
+    pub(crate) host: HostOptions,
 }
 
-/// The component to serve: where it came from (for messages) and its bytes.
+/// The component to serve: where it came from (for messages), its bytes, and the file to
+/// watch for `--reload` (`None` for the embedded demo).
 #[derive(Clone)]
 pub(crate) struct Target {
     pub(crate) name: String,
     pub(crate) wasm: Bytes,
+    pub(crate) path: Option<PathBuf>,
 }
 
 impl Config {
@@ -136,10 +234,12 @@ impl Config {
             Target {
                 name: "demo".into(),
                 wasm: Bytes::from_static(wasm),
+                path: None,
             }
         } else {
             let name = args.target.display().to_string();
-            let wasm = std::fs::read(resolve(&args.target)).map_err(|e| {
+            let path = resolve(&args.target);
+            let wasm = std::fs::read(&path).map_err(|e| {
                 anyhow::anyhow!("cannot read component '{name}': {}", io_reason(&e))
             })?;
             loader::check_is_component(&wasm)
@@ -147,6 +247,7 @@ impl Config {
             Target {
                 name,
                 wasm: wasm.into(),
+                path: Some(path),
             }
         };
 
@@ -163,10 +264,20 @@ impl Config {
             settings::merge(&mut merged, option.into_layer());
         }
 
+        let mut host = HostOptions::default();
+        if let Some(section) = options::take_section(&mut merged) {
+            host.apply_section(&section, |path| resolve(&path))?;
+        }
+        args.host.apply(&mut host, resolve);
+        if host.reload && target.path.is_none() {
+            anyhow::bail!("--reload needs a component file to watch, not the embedded demo");
+        }
+
         Ok(Config {
             target,
             bind: args.bind,
             settings: settings::to_yaml(&merged)?,
+            host,
         })
     }
 
@@ -187,6 +298,54 @@ impl Config {
     }
 }
 
+impl HostFlags {
+    /// Flags given on the command line win over the settings and the defaults.
+    fn apply(self, host: &mut HostOptions, resolve: impl Fn(&Path) -> PathBuf) {
+        if let Some(timeout) = self.request_timeout {
+            host.request_timeout = options::optional(timeout);
+        }
+        if let Some(limit) = self.memory_limit {
+            host.memory_limit = limit;
+        }
+        if let Some(count) = self.max_concurrent {
+            host.max_concurrent = count;
+        }
+        if let Some(size) = self.max_body_size {
+            host.max_body_size = size;
+        }
+        if let Some(size) = self.max_header_size {
+            host.max_header_size = size;
+        }
+        if let Some(count) = self.max_headers {
+            host.max_headers = usize::from(count);
+        }
+        if let Some(timeout) = self.header_timeout {
+            host.header_timeout = timeout;
+        }
+        if let Some(timeout) = self.idle_timeout {
+            host.idle_timeout = timeout;
+        }
+        if let Some(grace) = self.grace_period {
+            host.grace_period = grace;
+        }
+        if let Some(level) = self.log_level {
+            host.log_level = Some(level);
+        }
+        if let Some(format) = self.log_format {
+            host.log_format = format.parse().unwrap_or_default();
+        }
+        if let Some(dir) = self.cache_dir {
+            host.cache_dir = Some(resolve(&dir));
+        }
+        if self.no_cache {
+            host.cache_dir = None;
+        }
+        if self.reload {
+            host.reload = true;
+        }
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -194,6 +353,7 @@ impl fmt::Debug for Config {
             .field("component_bytes", &self.target.wasm.len())
             .field("bind", &self.bind)
             .field("settings", &self.settings)
+            .field("host", &self.host)
             .finish()
     }
 }

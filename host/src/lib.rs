@@ -21,13 +21,25 @@
 //! # What a guest sees
 //! One environment variable, `NANOHTTP_SETTINGS`: the deep merge of every `-c` file (in
 //! order), every `*.yml`/`*.yaml` in `-d` directories (sorted by name), and `-o` overrides, as
-//! YAML text (`{}` when there are none). No arguments, files or sockets; stdout and stderr go
-//! to the host's. Outgoing HTTP requests are refused (`HTTP-request-denied`).
+//! YAML text (`{}` when there are none), without the `host:` section, which holds the runner's
+//! own options (limits, timeouts, logs; see `nanohttp --help`). No arguments, files or sockets;
+//! each line the guest writes to stdout or stderr becomes a log line (target `nanohttp::guest`)
+//! prefixed with the request's method and path. Outgoing HTTP requests are refused
+//! (`HTTP-request-denied`).
+//!
+//! # What a request may cost
+//! One fresh instance, for at most `--request-timeout` (then `504`), with each linear memory at
+//! most `--memory-limit` (a guest that needs more traps: `500`); at most `--max-concurrent`
+//! requests at once (beyond: `503` with `Retry-After: 1`, no queue); a body of at most
+//! `--max-body-size` (`413`), a head of at most `--max-header-size` and `--max-headers` fields
+//! (`431`), sent within `--header-timeout`.
 
 mod background;
+mod cache;
 mod config;
 mod demo;
 mod loader;
+mod options;
 mod server;
 mod settings;
 mod state;
@@ -63,7 +75,9 @@ where
         Ok(config) => config,
         Err(error) => return report(&error),
     };
-    init_logging();
+    if let Err(error) = init_logging(&config.host) {
+        return report(&error);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -141,15 +155,24 @@ fn report(error: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Log lines go to stderr; `RUST_LOG` picks the level (default: warnings, and errors of
-/// requests the guest failed).
-fn init_logging() {
+/// Log lines go to stderr, as text or JSON; `--log-level` (or `host.log_level`, else
+/// `RUST_LOG`, else `info`: an access line per request, guest output, errors) picks them.
+fn init_logging(options: &options::HostOptions) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+    let filter = match &options.log_level {
+        Some(level) => EnvFilter::try_new(level)
+            .map_err(|e| anyhow::anyhow!("invalid log level '{level}': {e}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match options.log_format {
+        options::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        options::LogFormat::Json => builder.json().try_init(),
+    };
+    Ok(())
 }

@@ -1,38 +1,37 @@
 //! Everything wasmtime: the engine and its instance pool, the linker, compiling and checking
-//! the component, and running one request through a fresh instance.
+//! the component, and running one request through a fresh instance within its limits (time,
+//! memory, body size, requests at once).
 
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock, mpsc};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use hyper::body::Incoming;
-use tokio::sync::oneshot;
+use bytes::Bytes;
+use http::header::CONTENT_LENGTH;
+use http_body_util::BodyExt as _;
+use hyper::body::{Frame, Incoming, SizeHint};
+use tokio::sync::{Semaphore, oneshot};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+};
 use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use crate::cache;
 use crate::config::Target;
+use crate::options::HostOptions;
 use crate::state::RequestState;
 
 /// The body of every response the host sends: the guest's stream, or the host's own text.
 pub(crate) type ResponseBody = HyperOutgoingBody;
-
-/// Concurrent instances (requests in flight) the pool holds. Beyond this, instantiation fails
-/// and the request gets a 500, rather than memory growing without bound.
-const MAX_INSTANCES: u32 = 1000;
-
-/// Linear memory per instance memory. Handlers are short-lived and small (a Rust component
-/// starts at ~1 MiB); 64 MiB leaves room for large bodies while bounding 1000 instances.
-/// Reserving exactly this much address space per slot (instead of wasmtime's 4 GiB, which lets
-/// it drop bounds checks) keeps each pool at ~0.2 TiB of address space rather than ~8 TiB, so
-/// tests can run many servers in one process. The cost, a bounds check per memory access, did
-/// not show above the noise with wrk on the echo fixture or the demo: instantiation and HTTP
-/// dominate a request handler.
-const MAX_MEMORY_BYTES: usize = 64 << 20;
 
 /// Core instances, memories and tables one component may hold. A Rust `wasm32-wasip2`
 /// component has a handful of core instances (the program, the WASI adapter and the shims
@@ -42,7 +41,8 @@ const MAX_MEMORIES_PER_COMPONENT: u32 = 2;
 const MAX_TABLES_PER_COMPONENT: u32 = 4;
 
 /// How often running guests yield to the tokio scheduler (one epoch tick), so a busy guest
-/// cannot hold a worker thread for longer than this.
+/// cannot hold a worker thread for longer than this; also how late, at most, a guest that
+/// computes past its time limit is stopped.
 const YIELD_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Sniffs the binary header: `Err` says why `bytes` is not a component (a core module, not
@@ -66,129 +66,403 @@ pub(crate) fn check_is_component(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// A compiled, linked and checked component, ready to serve: instantiation per request is a
-/// pool slot plus copy-on-write memory images.
-pub(crate) struct App {
+/// Why the host answers a request itself instead of the guest.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// `--max-concurrent` requests are in flight already: `503` with `Retry-After`.
+    Busy,
+    /// The request body is larger than `--max-body-size`: `413`.
+    BodyTooLarge(u64),
+    /// The guest did not respond within `--request-timeout`: `504`.
+    TimedOut(Duration),
+    /// The guest trapped (a panic, running out of memory...), returned without a response or
+    /// answered with an error code: `500`.
+    Guest(anyhow::Error),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Busy => f.write_str("too many requests in flight"),
+            Self::BodyTooLarge(limit) => write!(f, "the request body is over {limit} bytes"),
+            Self::TimedOut(limit) => write!(f, "the guest did not respond within {limit:?}"),
+            Self::Guest(error) => write!(f, "{error:#}"),
+        }
+    }
+}
+
+/// What each request's instance is allowed.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    request_timeout: Option<Duration>,
+    memory: usize,
+    body: u64,
+}
+
+/// The component being served.
+struct Loaded {
     pre: ProxyPre<RequestState>,
+}
+
+/// A compiled, linked and checked component, ready to serve: instantiation per request is a
+/// pool slot plus copy-on-write memory images. [`App::reload`] swaps in a new version; requests
+/// in flight keep the one they started with.
+pub(crate) struct App {
+    linker: Linker<RequestState>,
+    current: RwLock<Arc<Loaded>>,
     settings: Arc<str>,
+    limits: Limits,
+    cache_dir: Option<PathBuf>,
+    permits: Arc<Semaphore>,
     /// Dropping it stops the epoch thread.
     _ticker: mpsc::Sender<()>,
 }
 
 impl App {
-    /// Compiles `target` (seconds for a big component; call it off the async workers), checks
-    /// that it exports `wasi:http/incoming-handler@0.2.x` and that the host can satisfy its
-    /// imports. `settings` is the YAML every instance gets as `NANOHTTP_SETTINGS`.
-    pub(crate) fn load(target: &Target, settings: String) -> anyhow::Result<App> {
-        let name = &target.name;
-        let engine = engine()?;
-        let component = Component::new(&engine, &target.wasm)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot compile component '{name}'"))?;
-        check_fits_pool(&component).with_context(|| format!("cannot serve component '{name}'"))?;
-
+    /// Compiles `target` (seconds for a big component; call it off the async workers), or
+    /// loads it from the cache, checks that it exports `wasi:http/incoming-handler@0.2.x` and
+    /// that the host can satisfy its imports. `settings` is the YAML every instance gets as
+    /// `NANOHTTP_SETTINGS`.
+    pub(crate) fn load(
+        target: &Target,
+        settings: String,
+        options: &HostOptions,
+    ) -> anyhow::Result<App> {
+        let engine = engine(options)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!("component '{name}' needs an import this host does not provide")
-            })?;
-        let pre = ProxyPre::new(pre).map_err(|e| {
-            anyhow!(
-                "component '{name}' does not export wasi:http/incoming-handler@0.2.x \
-                 (is it a wasi:http handler?): {e}"
-            )
-        })?;
-
+        let loaded = prepare(
+            &linker,
+            &target.name,
+            &target.wasm,
+            options.memory_limit,
+            options.cache_dir.as_deref(),
+        )?;
         Ok(App {
-            pre,
+            linker,
+            current: RwLock::new(Arc::new(loaded)),
             settings: settings.into(),
+            limits: Limits {
+                request_timeout: options.request_timeout,
+                memory: options.memory_limit,
+                body: options.max_body_size,
+            },
+            cache_dir: options.cache_dir.clone(),
+            permits: Arc::new(Semaphore::new(options.max_concurrent as usize)),
             _ticker: start_ticker(engine)?,
         })
     }
 
+    /// Compiles `wasm` (blocking: call it off the async workers) and, if it is a servable
+    /// component, serves it from now on. On error the current version stays.
+    pub(crate) fn reload(&self, name: &str, wasm: &[u8]) -> anyhow::Result<()> {
+        check_is_component(wasm)
+            .map_err(|why| anyhow!("'{name}' is not a WebAssembly component: {why}"))?;
+        let loaded = prepare(
+            &self.linker,
+            name,
+            wasm,
+            self.limits.memory,
+            self.cache_dir.as_deref(),
+        )?;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
+        Ok(())
+    }
+
     /// Runs one request in a fresh instance. Resolves once the guest has set the response
-    /// (status and headers); the body streams from the guest while it keeps running.
+    /// (status and headers); the body streams from the guest while it keeps running, until
+    /// it finishes or the time limit cuts it.
     ///
-    /// `Err` when the guest traps or returns before setting a response, or sets an error
-    /// code instead; a trap after the response was set is logged here and cuts the body.
+    /// `Err` when the host answers instead (see [`Failure`]); a trap after the response was
+    /// set is logged here and cuts the body.
     pub(crate) async fn handle(
         &self,
         request: hyper::Request<Incoming>,
-    ) -> anyhow::Result<hyper::Response<ResponseBody>> {
-        let mut store = Store::new(self.pre.engine(), RequestState::new(&self.settings));
-        store.epoch_deadline_async_yield_and_update(1);
+    ) -> Result<hyper::Response<ResponseBody>, Failure> {
+        let limits = self.limits;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limits.body) {
+            return Err(Failure::BodyTooLarge(limits.body));
+        }
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Failure::Busy)?;
+        let loaded = self
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let started = Instant::now();
+        let deadline = limits.request_timeout.map(|limit| started + limit);
 
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let label = format!("{method} {}", uri.path());
+        let mut store = Store::new(
+            loaded.pre.engine(),
+            RequestState::new(&self.settings, limits.memory, &label),
+        );
+        store.limiter(|state| state.limiter());
+        match deadline {
+            // Every epoch tick, the guest yields to the scheduler, and traps once the
+            // request's time is up: this is what stops a guest that loops without calling
+            // the host.
+            Some(deadline) => store.epoch_deadline_callback(move |_| {
+                Ok(if Instant::now() >= deadline {
+                    UpdateDeadline::Interrupt
+                } else {
+                    UpdateDeadline::Yield(1)
+                })
+            }),
+            None => store.epoch_deadline_async_yield_and_update(1),
+        }
+        store.set_epoch_deadline(1);
+
+        let too_large = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| LimitedBody::new(body, limits.body, too_large.clone()));
         let (sender, receiver) = oneshot::channel();
         // Set synchronously when the guest calls `response-outparam.set`, so the guest task
         // knows whether a later failure still has a request to fail or only a body to cut.
         let responded = Arc::new(AtomicBool::new(false));
         let flag = responded.clone();
-        let (method, uri) = (request.method().clone(), request.uri().clone());
+        // Set when the guest fails after responding, before its instance (and so the body's
+        // sending end) is dropped: the body then ends in an error rather than cleanly, so a
+        // client never takes a cut body for a whole one.
+        let failed = Arc::new(AtomicBool::new(false));
+        let failed_flag = failed.clone();
         let mut http = store.data_mut().http();
-        let request = http.new_incoming_request(Scheme::Http, request)?;
-        let out = http.new_response_outparam_from_callback(move |result| {
-            flag.store(true, Ordering::Release);
-            // The receiver is gone if the client hung up; nothing to do then.
-            let _ = sender.send(result);
-        })?;
+        let request = http
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| Failure::Guest(e.into()))?;
+        let out = http
+            .new_response_outparam_from_callback(move |result| {
+                flag.store(true, Ordering::Release);
+                // The receiver is gone if the client hung up; nothing to do then.
+                let _ = sender.send(result);
+            })
+            .map_err(|e| Failure::Guest(e.into()))?;
 
-        let pre = self.pre.clone();
+        let pre = loaded.pre.clone();
         let guest = tokio::spawn(async move {
-            let result = async {
+            let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, request, out)
                     .await
+            };
+            // The epoch callback stops a guest that computes; this stops one that waits on
+            // the host (sleeping, or blocked writing a body nobody reads).
+            let result = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), run)
+                    .await
+                    .unwrap_or_else(|_| Err(Trap::Interrupt.into())),
+                None => run.await,
+            };
+            let out_of_memory = store.data().memory_refused();
+            if result.is_err() {
+                failed_flag.store(true, Ordering::Release);
             }
-            .await
-            .map_err(anyhow::Error::from);
-            match result {
-                Err(error) if responded.load(Ordering::Acquire) => {
-                    tracing::error!("{method} {uri}: the guest failed after responding: {error:#}");
-                    Ok(())
+            // The instance goes back to the pool before the permit is released.
+            drop(store);
+            drop(permit);
+            let failure = match result {
+                Ok(()) => return Ok(()),
+                Err(error) if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                    Failure::TimedOut(limits.request_timeout.unwrap_or_default())
                 }
-                other => other,
+                Err(error) if out_of_memory => {
+                    Failure::Guest(anyhow::Error::from(error).context(format!(
+                        "the guest reached its memory limit ({} MiB)",
+                        limits.memory >> 20
+                    )))
+                }
+                Err(error) => Failure::Guest(error.into()),
+            };
+            if responded.load(Ordering::Acquire) {
+                tracing::error!("{method} {uri}: the guest failed after responding: {failure}");
+                return Ok(());
             }
+            Err(failure)
         });
 
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => {
-                bail!("the guest answered with an error instead of a response: {code:?}")
-            }
+        let result = match receiver.await {
+            Ok(Ok(response)) => Ok(response.map(|body| {
+                GuestBody {
+                    inner: body,
+                    failed,
+                }
+                .boxed_unsync()
+            })),
+            Ok(Err(code)) => Err(Failure::Guest(anyhow!(
+                "the guest answered with an error instead of a response: {code:?}"
+            ))),
             // The guest's store is gone without a response: the task is done, ask it why.
             Err(_) => match guest.await {
-                Ok(Ok(())) => bail!("the guest returned without setting a response"),
-                Ok(Err(error)) => Err(error.context("the guest failed before responding")),
-                Err(join) => Err(anyhow::Error::new(join).context("the guest task panicked")),
+                Ok(Ok(())) => Err(Failure::Guest(anyhow!(
+                    "the guest returned without setting a response"
+                ))),
+                Ok(Err(Failure::Guest(error))) => Err(Failure::Guest(
+                    error.context("the guest failed before responding"),
+                )),
+                Ok(Err(failure)) => Err(failure),
+                Err(join) => Err(Failure::Guest(
+                    anyhow::Error::new(join).context("the guest task panicked"),
+                )),
             },
+        };
+        // A body over the limit is the client's doing, whatever the guest made of it.
+        if too_large.load(Ordering::Acquire) {
+            return Err(Failure::BodyTooLarge(limits.body));
+        }
+        result
+    }
+}
+
+/// Compiles (or loads from the cache), links and checks one component.
+fn prepare(
+    linker: &Linker<RequestState>,
+    name: &str,
+    wasm: &[u8],
+    memory: usize,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Loaded> {
+    let component = cache::load_or_compile(linker.engine(), wasm, cache_dir)
+        .with_context(|| format!("cannot compile component '{name}'"))?;
+    check_fits_pool(&component, memory)
+        .with_context(|| format!("cannot serve component '{name}'"))?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!("component '{name}' needs an import this host does not provide")
+        })?;
+    let pre = ProxyPre::new(pre).map_err(|e| {
+        anyhow!(
+            "component '{name}' does not export wasi:http/incoming-handler@0.2.x \
+             (is it a wasi:http handler?): {e}"
+        )
+    })?;
+    Ok(Loaded { pre })
+}
+
+/// A guest's response body: ends in an error if the guest failed before finishing it.
+struct GuestBody {
+    inner: ResponseBody,
+    failed: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for GuestBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(None) if self.failed.load(Ordering::Acquire) => {
+                Poll::Ready(Some(Err(wasmtime_wasi_http::Error::InternalError(Some(
+                    "the guest failed before finishing the body".into(),
+                )))))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        // Never claims the end early: the end is only known once the guest has finished.
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The request body as the guest reads it: at most `limit` bytes; beyond that the guest's
+/// read fails with `HTTP-request-body-size` and `too_large` is set, for a `413`.
+struct LimitedBody {
+    inner: Incoming,
+    remaining: u64,
+    limit: u64,
+    too_large: Arc<AtomicBool>,
+}
+
+impl LimitedBody {
+    fn new(inner: Incoming, limit: u64, too_large: Arc<AtomicBool>) -> Self {
+        Self {
+            inner,
+            remaining: limit,
+            limit,
+            too_large,
         }
     }
 }
 
-/// The engine: async support, epoch-based yielding and the pooling allocator.
-fn engine() -> anyhow::Result<Engine> {
+impl hyper::body::Body for LimitedBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let size = frame.data_ref().map_or(0, |data| data.len() as u64);
+                if size > this.remaining {
+                    this.too_large.store(true, Ordering::Release);
+                    this.remaining = 0;
+                    return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(
+                        Some(this.limit),
+                    ))));
+                }
+                this.remaining -= size;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The engine: async support, epoch-based yielding and the pooling allocator, sized by the
+/// options: one instance per concurrent request, `--memory-limit` per linear memory.
+fn engine(options: &HostOptions) -> anyhow::Result<Engine> {
+    let instances = options.max_concurrent;
+    let memory = options.memory_limit;
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(MAX_INSTANCES)
-        .total_core_instances(MAX_INSTANCES * MAX_CORE_INSTANCES_PER_COMPONENT)
-        .total_memories(MAX_INSTANCES * MAX_MEMORIES_PER_COMPONENT)
-        .total_tables(MAX_INSTANCES * MAX_TABLES_PER_COMPONENT)
-        .total_stacks(MAX_INSTANCES)
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * MAX_CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(instances * MAX_MEMORIES_PER_COMPONENT)
+        .total_tables(instances * MAX_TABLES_PER_COMPONENT)
+        .total_stacks(instances)
         .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
         .max_memories_per_component(MAX_MEMORIES_PER_COMPONENT)
         .max_tables_per_component(MAX_TABLES_PER_COMPONENT)
-        .max_memory_size(MAX_MEMORY_BYTES);
+        .max_memory_size(memory);
 
     let mut config = wasmtime::Config::new();
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
-        .memory_reservation(MAX_MEMORY_BYTES as u64)
+        .memory_reservation(memory as u64)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
         .map_err(anyhow::Error::from)
@@ -196,7 +470,7 @@ fn engine() -> anyhow::Result<Engine> {
 }
 
 /// Refuses, at start-up, a component the pool could never instantiate.
-fn check_fits_pool(component: &Component) -> anyhow::Result<()> {
+fn check_fits_pool(component: &Component, max_memory: usize) -> anyhow::Result<()> {
     let Some(needs) = component.resources_required() else {
         // It imports core modules or instantiates components it imports; the pool checks
         // at instantiation then.
@@ -215,11 +489,11 @@ fn check_fits_pool(component: &Component) -> anyhow::Result<()> {
         );
     }
     let initial = needs.max_initial_memory_size.unwrap_or(0) * 64 * 1024;
-    if initial > MAX_MEMORY_BYTES as u64 {
+    if initial > max_memory as u64 {
         bail!(
-            "a memory starts at {} MiB; this host allows {} MiB",
+            "a memory starts at {} MiB; this host allows {} MiB (--memory-limit)",
             initial >> 20,
-            MAX_MEMORY_BYTES >> 20
+            max_memory >> 20
         );
     }
     Ok(())

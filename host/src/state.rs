@@ -1,6 +1,15 @@
-//! What one request's `Store` holds, and the WASI / WASI-HTTP views over it.
+//! What one request's `Store` holds, and the WASI / WASI-HTTP views over it: the memory
+//! limiter and the guest's stdout and stderr, which become log lines.
 
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::AsyncWrite;
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
@@ -16,16 +25,26 @@ pub(crate) struct RequestState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
+    limiter: MemoryLimiter,
 }
 
 impl RequestState {
     /// The guest gets `NANOHTTP_SETTINGS` and nothing else from the host's environment, no
-    /// arguments, no files, no sockets, an empty stdin, and the host's stdout and stderr.
-    pub(crate) fn new(settings: &str) -> Self {
+    /// arguments, no files, no sockets, an empty stdin; what it writes to stdout and stderr
+    /// becomes log lines (target `nanohttp::guest`) prefixed with `label` (the request's method
+    /// and path). Each of its linear memories may grow to `memory_limit` bytes.
+    pub(crate) fn new(settings: &str, memory_limit: usize, label: &str) -> Self {
+        let label: Arc<str> = label.into();
         let wasi = WasiCtx::builder()
             .env(SETTINGS_VAR, settings)
-            .inherit_stdout()
-            .inherit_stderr()
+            .stdout(GuestOutput {
+                stream: "stdout",
+                label: label.clone(),
+            })
+            .stderr(GuestOutput {
+                stream: "stderr",
+                label,
+            })
             .allow_tcp(false)
             .allow_udp(false)
             .build();
@@ -34,6 +53,142 @@ impl RequestState {
             wasi,
             http: WasiHttpCtx::new(),
             hooks: NoOutgoingRequests,
+            limiter: MemoryLimiter {
+                limit: memory_limit,
+                refused: false,
+            },
+        }
+    }
+
+    /// For [`wasmtime::Store::limiter`].
+    pub(crate) fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        &mut self.limiter
+    }
+
+    /// Whether the guest asked for more memory than its limit (and was refused).
+    pub(crate) fn memory_refused(&self) -> bool {
+        self.limiter.refused
+    }
+}
+
+/// Refuses to grow a linear memory beyond the limit, and remembers having refused, so the log
+/// can say why the guest failed (its allocator aborts, which traps).
+struct MemoryLimiter {
+    limit: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.refused = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // The pool bounds tables; their elements are a pointer each.
+        Ok(true)
+    }
+}
+
+/// A guest's stdout or stderr: whole lines become `info` events of target `nanohttp::guest`,
+/// with the stream and the request's method and path.
+struct GuestOutput {
+    stream: &'static str,
+    label: Arc<str>,
+}
+
+impl IsTerminal for GuestOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestOutput {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(LineWriter {
+            stream: self.stream,
+            label: self.label.clone(),
+            pending: Vec::new(),
+        })
+    }
+}
+
+/// Longest line kept whole; longer ones are logged in pieces of this size.
+const MAX_LINE: usize = 8 << 10;
+
+/// Buffers a stream's bytes until a newline, then logs the line.
+struct LineWriter {
+    stream: &'static str,
+    label: Arc<str>,
+    pending: Vec<u8>,
+}
+
+impl LineWriter {
+    fn emit(&self, line: &[u8]) {
+        let line = String::from_utf8_lossy(line);
+        let line = line.strip_suffix('\r').unwrap_or(&line);
+        tracing::info!(
+            target: "nanohttp::guest",
+            stream = self.stream,
+            "{} [{}] {line}",
+            self.label,
+            self.stream
+        );
+    }
+
+    fn take_lines(&mut self) {
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            self.emit(&line[..line.len() - 1]);
+        }
+        while self.pending.len() >= MAX_LINE {
+            let piece: Vec<u8> = self.pending.drain(..MAX_LINE).collect();
+            self.emit(&piece);
+        }
+    }
+}
+
+impl AsyncWrite for LineWriter {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.pending.extend_from_slice(buf);
+        self.take_lines();
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            self.emit(&rest);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            self.emit(&self.pending);
         }
     }
 }

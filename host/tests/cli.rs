@@ -53,6 +53,20 @@ fn help() {
         "--bind <{HOST:}PORT>",
         "--directory <DIR>",
         "--option <KEY.PATH=VALUE>",
+        "--request-timeout <DURATION>",
+        "--memory-limit <SIZE>",
+        "--max-concurrent <N>",
+        "--max-body-size <SIZE>",
+        "--max-header-size <SIZE>",
+        "--max-headers <N>",
+        "--header-timeout <DURATION>",
+        "--idle-timeout <DURATION>",
+        "--grace-period <DURATION>",
+        "--log-level <FILTER>",
+        "--log-format <FORMAT>",
+        "--cache-dir <DIR>",
+        "--no-cache",
+        "--reload",
         "--version",
         "[TARGET]",
         "[default: 127.0.0.1:8080]",
@@ -156,19 +170,21 @@ fn a_port_in_use_is_a_one_line_error() {
     );
 }
 
-/// Starts, answers a request, and exits 0 on SIGTERM.
+/// The binary serving the echo fixture on a free port, its stderr, and its address.
 #[cfg(unix)]
-#[test]
-fn serves_until_sigterm() {
+fn start(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStderr>,
+    String,
+) {
     let echo = echo_wasm();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-        .args([
-            "-b",
-            "127.0.0.1:0",
-            "-o",
-            "greeting=hi",
-            echo.to_str().unwrap(),
-        ])
+        .args(["-b", "127.0.0.1:0"])
+        .args(extra)
+        .arg(echo.to_str().unwrap())
+        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -182,7 +198,46 @@ fn serves_until_sigterm() {
         .strip_prefix("Listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_string();
+    (child, stderr, addr)
+}
 
+#[cfg(unix)]
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Sends the head of a POST with a 10-byte body and waits for `100 Continue`, which comes once
+/// the guest reads the body: the request is then in flight.
+#[cfg(unix)]
+fn start_slow_post(addr: &str) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /slow HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    while !reply.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        stream.read_exact(&mut byte).unwrap();
+        reply.push(byte[0]);
+    }
+    assert_eq!(reply, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream
+}
+
+/// Starts, answers a request, logs it, and exits 0 on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn serves_until_sigterm() {
+    let (mut child, mut stderr, addr) = start(&["-o", "greeting=hi"]);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         stream,
@@ -195,14 +250,117 @@ fn serves_until_sigterm() {
     // The guest streams, so the body comes chunked; its text is in there whole.
     assert!(reply.contains("\r\ngreeting: hi\n\r\n"), "{reply}");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    signal(&child, "TERM");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
-    assert!(rest.starts_with("Shutting down"), "{rest}");
+    let access = rest
+        .lines()
+        .find(|line| line.contains("nanohttp::access"))
+        .unwrap_or_else(|| panic!("no access line in {rest}"));
+    for field in [
+        "method=GET",
+        "path=/settings",
+        "status=200",
+        "bytes=13",
+        "duration_ms=",
+    ] {
+        assert!(access.contains(field), "{field} missing: {access}");
+    }
+    assert!(
+        rest.lines().any(|line| line.starts_with("Shutting down")),
+        "{rest}"
+    );
+}
+
+/// A request in flight when SIGTERM arrives completes; then the process exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let (mut child, _stderr, addr) = start(&[]);
+    let mut stream = start_slow_post(&addr);
+    signal(&child, "TERM");
+    // Not accepting any more (the listener goes as soon as the signal is handled).
+    let refused = eventually_refused(&addr);
+    assert!(refused, "still accepting connections after SIGTERM");
+    stream.write_all(b"helloworld").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.contains("helloworld"), "{reply}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+/// Whether new connections get refused within a minute.
+#[cfg(unix)]
+fn eventually_refused(addr: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(addr).is_err() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+/// A request that outlasts the grace period is dropped, and the process still exits 0; a
+/// second signal does not wait for the grace period.
+#[cfg(unix)]
+#[test]
+fn shutdown_waits_at_most_the_grace_period_and_a_second_signal_stops_at_once() {
+    let (mut child, _stderr, addr) = start(&["--grace-period", "1s"]);
+    let mut stream = start_slow_post(&addr);
+    signal(&child, "TERM");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+
+    let (mut child, _stderr, addr) = start(&["--grace-period", "1h"]);
+    let _stream = start_slow_post(&addr);
+    signal(&child, "TERM");
+    assert!(eventually_refused(&addr));
+    signal(&child, "INT");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn bad_host_options_are_one_line_errors() {
+    let echo = echo_wasm();
+    let echo = echo.to_str().unwrap();
+    assert_fails(
+        &["--memory-limit", "1KiB", echo],
+        2,
+        "error: invalid value '1KiB' for '--memory-limit <SIZE>': must be between 2MiB and 4GiB, \
+         not 1024 bytes (see --help)",
+    );
+    assert_fails(
+        &["-o", "host.request_timeout=soon", echo],
+        1,
+        "error: invalid setting 'host.request_timeout': 'soon' is not a duration (like 500ms, \
+         30s, 2m)",
+    );
+    assert_fails(
+        &["-o", "host.timeout=1s", echo],
+        1,
+        "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
+         memory_limit, max_concurrent, max_body_size, max_header_size, max_headers, \
+         header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
+         reload",
+    );
+    assert_fails(
+        &["--reload", "demo"],
+        1,
+        "error: --reload needs a component file to watch, not the embedded demo",
+    );
+    assert_fails(
+        &["--log-level", "[nonsense", echo],
+        1,
+        "error: invalid log level '[nonsense': invalid filter directive",
+    );
 }
