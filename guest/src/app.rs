@@ -160,10 +160,14 @@ pub(crate) fn serve_context<A: Application>(
     } else {
         body
     };
-    if let Body::Bytes(bytes) = &body {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    } else if matches!(body, Body::Empty) && !status_forbids_body(status) {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
+    let length = match &body {
+        Body::Bytes(bytes) => Some(bytes.len() as u64),
+        Body::SizedStream(length, _) => Some(*length),
+        Body::Empty if !status_forbids_body(status) => Some(0),
+        Body::Empty | Body::Stream(_) => None,
+    };
+    if let Some(length) = length {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
     sink.start(status, headers);
 
@@ -198,6 +202,10 @@ fn prime(outcome: Outcome<'_>) -> Result<(Body<'_>, Option<Vec<u8>>), HttpStatus
             Some(first) => Ok((Body::Stream(chunks), Some(first))),
             None => Ok((Body::Empty, None)),
         },
+        Body::SizedStream(length, mut chunks) => {
+            let first = guarded(|| chunks.next().transpose())?;
+            Ok((Body::SizedStream(length, chunks), first))
+        }
         body => Ok((body, None)),
     }
 }
@@ -276,7 +284,7 @@ fn send_body(
             sink.write(&bytes);
             None
         }
-        Body::Stream(mut chunks) => {
+        Body::Stream(mut chunks) | Body::SizedStream(_, mut chunks) => {
             if let Some(first) = first_chunk
                 && !sink.write(&first)
             {

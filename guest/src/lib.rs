@@ -12,6 +12,7 @@ mod form;
 mod multipart;
 mod response;
 mod settings;
+mod static_files;
 mod status;
 
 #[cfg(target_arch = "wasm32")]
@@ -28,6 +29,7 @@ pub use multipart::{Multipart, Part};
 pub use nanohttp_macros::{controller, regex_controller, rest_controller};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
 pub use settings::{FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError};
+pub use static_files::Static;
 pub use status::{HttpStatus, InvalidStatusLine};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) builder sets response cookies.

@@ -17,6 +17,12 @@ pub enum Body<'a> {
     Bytes(Cow<'static, [u8]>),
     /// The body in pieces, produced while it is sent.
     Stream(Box<dyn Iterator<Item = Result<Vec<u8>, HttpStatus>> + 'a>),
+    /// The body in pieces whose total length is known up front (a file): sent with
+    /// `Content-Length`. Pieces that add up to another length break the response off.
+    SizedStream(
+        u64,
+        Box<dyn Iterator<Item = Result<Vec<u8>, HttpStatus>> + 'a>,
+    ),
 }
 
 impl fmt::Debug for Body<'_> {
@@ -25,6 +31,7 @@ impl fmt::Debug for Body<'_> {
             Self::Empty => f.write_str("Empty"),
             Self::Bytes(bytes) => f.debug_tuple("Bytes").field(&bytes.len()).finish(),
             Self::Stream(_) => f.write_str("Stream(..)"),
+            Self::SizedStream(length, _) => write!(f, "SizedStream({length}, ..)"),
         }
     }
 }
