@@ -127,6 +127,10 @@ impl HostOptions {
             self.apply_one(key, value, &resolve)
                 .map_err(|e| anyhow!("invalid setting '{SECTION}.{key}': {e}"))?;
         }
+        // `cache: false` wins over a `cache_dir` in the same section, whatever their order.
+        if map.get("cache") == Some(&Value::Bool(false)) {
+            self.cache_dir = None;
+        }
         Ok(())
     }
 
@@ -432,7 +436,10 @@ mod tests {
             }
         );
         options
-            .apply_section(&yaml("{request_timeout: 0, cache: false}"), |p| p)
+            .apply_section(
+                &yaml("{request_timeout: 0, cache: false, cache_dir: d}"),
+                |p| p,
+            )
             .unwrap();
         assert_eq!(options.request_timeout, None);
         assert_eq!(options.cache_dir, None);

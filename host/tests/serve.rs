@@ -407,3 +407,50 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         "still listening after serve returned"
     );
 }
+
+/// The compiled component is kept in `--cache-dir`, reused on the next start, and a damaged
+/// file there is replaced rather than trusted.
+#[tokio::test]
+async fn compiled_components_are_cached_on_disk() {
+    let dir = Scratch::new();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_str().unwrap();
+    let cached = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+
+    let server = start(&["--cache-dir", cache_arg]);
+    assert_eq!(get(server.addr(), "/x").await.0.status(), StatusCode::OK);
+    drop(server);
+    let files = cached();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].extension().is_some_and(|ext| ext == "cwasm"));
+    let compiled = std::fs::read(&files[0]).unwrap();
+
+    // Served from the cache: same file, still answering.
+    let server = start(&["--cache-dir", cache_arg]);
+    assert_eq!(get(server.addr(), "/x").await.0.status(), StatusCode::OK);
+    drop(server);
+    assert_eq!(cached(), files);
+
+    // A damaged file is ignored and rewritten.
+    std::fs::write(&files[0], b"not a compiled component").unwrap();
+    let server = start(&["--cache-dir", cache_arg]);
+    assert_eq!(get(server.addr(), "/x").await.0.status(), StatusCode::OK);
+    drop(server);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), compiled);
+
+    // Different engine settings, different file.
+    let server = start(&["--cache-dir", cache_arg, "--memory-limit", "32MiB"]);
+    drop(server);
+    assert_eq!(cached().len(), 2);
+
+    // `host.cache: false` (or --no-cache) writes nothing.
+    let other = dir.path().join("unused");
+    let other_setting = format!("host.cache_dir={}", other.display());
+    let server = start(&["-o", &other_setting, "-o", "host.cache=false"]);
+    drop(server);
+    assert!(!other.exists());
+}
