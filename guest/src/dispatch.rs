@@ -89,7 +89,7 @@ impl Guards {
             })
         };
         if let Some(line) = self.prevent_form {
-            let sent = !ctx.query().is_empty() || !ctx.body_is_empty() && !ctx.form()?.is_empty();
+            let sent = !ctx.query().is_empty() || (!ctx.body_is_empty() && !ctx.form()?.is_empty());
             if sent {
                 return Err(status(line));
             }
