@@ -15,7 +15,7 @@ use bytes::Bytes;
 use clap::Parser;
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::options::{self, HostOptions};
+use crate::options::{self, DirMapping, HostOptions};
 use crate::settings::{self, Override};
 use crate::{demo, loader};
 
@@ -59,8 +59,9 @@ struct Args {
     #[arg(short = 'o', long = "option", value_name = "KEY.PATH=VALUE")]
     options: Vec<Override>,
 
-    /// The component to serve: a `.wasm` file exporting wasi:http/incoming-handler@0.2.x, or
-    /// `demo` for the demo application built into this binary (use `./demo` for a file).
+    /// The component to serve: a `.wasm` file exporting wasi:http/incoming-handler@0.2.x,
+    /// `demo` for the demo application built into this binary (use `./demo` for a file), or
+    /// `:Static` to serve the files of the current directory (or `-C DIR`) and nothing else.
     #[arg(value_name = "TARGET", default_value = "demo")]
     target: PathBuf,
 
@@ -136,6 +137,21 @@ struct HostFlags {
     /// in flight finish on the version they started on.
     #[arg(long)]
     reload: bool,
+
+    /// Map a host directory, read-only, into every instance at GUEST_PATH (default: the same
+    /// path); relative host paths are resolved against `-C`. May be given several times; these
+    /// come after the `host.dir` setting's, and a later mapping of the same GUEST_PATH wins.
+    #[arg(
+        long = "dir",
+        value_name = "HOST_PATH[::GUEST_PATH]",
+        value_parser = parse_dir
+    )]
+    dirs: Vec<DirMapping>,
+}
+
+/// The syntax only: `-C` may come later on the command line, so paths are resolved afterwards.
+fn parse_dir(text: &str) -> Result<DirMapping, String> {
+    DirMapping::parse(text, |path| path)
 }
 
 fn parse_memory(text: &str) -> Result<usize, String> {
@@ -172,7 +188,7 @@ pub struct Config {
 }
 
 /// The component to serve: where it came from (for messages), its bytes, and the file to
-/// watch for `--reload` (`None` for the embedded demo).
+/// watch for `--reload` (`None` for the embedded demo and static file server).
 #[derive(Clone)]
 pub(crate) struct Target {
     pub(crate) name: String,
@@ -228,7 +244,17 @@ impl Config {
             _ => path.to_path_buf(),
         };
 
-        let target = if args.target == Path::new("demo") {
+        let serve_static = args.target == Path::new(STATIC_TARGET);
+        let target = if serve_static {
+            let wasm = demo::STATIC_SERVER.context(
+                "the static file server was not embedded in this build; pass a .wasm file",
+            )?;
+            Target {
+                name: STATIC_TARGET.into(),
+                wasm: Bytes::from_static(wasm),
+                path: None,
+            }
+        } else if args.target == Path::new("demo") {
             let wasm = demo::COMPONENT
                 .context("the demo component was not embedded in this build; pass a .wasm file")?;
             Target {
@@ -265,12 +291,33 @@ impl Config {
         }
 
         let mut host = HostOptions::default();
+        if serve_static {
+            let served = match base {
+                Some(base) => base.to_path_buf(),
+                None => std::env::current_dir().map_err(|e| {
+                    anyhow::anyhow!("cannot use the current directory: {}", io_reason(&e))
+                })?,
+            };
+            host.dirs.push(DirMapping {
+                host: served,
+                guest: STATIC_ROOT.into(),
+            });
+        }
         if let Some(section) = options::take_section(&mut merged) {
+            let static_dirs = std::mem::take(&mut host.dirs);
             host.apply_section(&section, |path| resolve(&path))?;
+            host.dirs.splice(0..0, static_dirs);
         }
         args.host.apply(&mut host, resolve);
         if host.reload && target.path.is_none() {
-            anyhow::bail!("--reload needs a component file to watch, not the embedded demo");
+            anyhow::bail!(
+                "--reload needs a component file to watch, not the embedded {}",
+                target.name
+            );
+        }
+        dedup_dirs(&mut host.dirs);
+        for dir in &host.dirs {
+            dir.check()?;
         }
 
         Ok(Config {
@@ -342,6 +389,31 @@ impl HostFlags {
         }
         if self.reload {
             host.reload = true;
+        }
+        host.dirs
+            .extend(self.dirs.into_iter().map(|dir| DirMapping {
+                host: resolve(&dir.host),
+                guest: dir.guest,
+            }));
+    }
+}
+
+/// The target naming the embedded static file server.
+const STATIC_TARGET: &str = ":Static";
+/// Where `:Static` maps the served directory: the static server's default root.
+const STATIC_ROOT: &str = "/site";
+
+/// Keeps the last mapping of each guest path, in order.
+fn dedup_dirs(dirs: &mut Vec<DirMapping>) {
+    let mut index = 0;
+    while index < dirs.len() {
+        if dirs[index + 1..]
+            .iter()
+            .any(|later| later.guest == dirs[index].guest)
+        {
+            dirs.remove(index);
+        } else {
+            index += 1;
         }
     }
 }
@@ -714,6 +786,117 @@ mod tests {
         }
         // No target at all means the demo, as the original's default application.
         assert_eq!(parse(&[]).is_ok(), demo::COMPONENT.is_some());
+    }
+
+    #[test]
+    fn dir_mappings() {
+        let dir = Scratch::new();
+        let wasm = dir.write("app.wasm", EMPTY_COMPONENT);
+        dir.write("public/index.html", "hi");
+        dir.write("data/x", "x");
+        let base = dir.path("");
+        let public = dir.path("public");
+        let data = dir.path("data");
+        dir.write(
+            "host.yml",
+            "host: {dir: ['data::/site', 'public::/from-settings']}\n",
+        );
+        let config = parse(&[
+            "--dir",
+            "public",
+            "-C",
+            &base,
+            "--dir",
+            &format!("{data}::/data"),
+            "-c",
+            "host.yml",
+            "--dir",
+            "public::/site",
+            &wasm,
+        ])
+        .unwrap();
+        let mapping = |host: &str, guest: &str| DirMapping {
+            host: PathBuf::from(host),
+            guest: guest.into(),
+        };
+        // Settings first, then flags; the flag's /site replaces the settings' one.
+        assert_eq!(
+            config.host.dirs,
+            [
+                mapping(&public, "/from-settings"),
+                mapping(&public, "public"),
+                mapping(&data, "/data"),
+                mapping(&public, "/site"),
+            ]
+        );
+        // The `host:` section is the runner's: guests never see it.
+        assert_eq!(super::tests::settings(&config), yaml("{}"));
+    }
+
+    #[test]
+    fn dir_errors() {
+        let dir = Scratch::new();
+        let wasm = dir.write("app.wasm", EMPTY_COMPONENT);
+        let missing = dir.path("missing");
+        let base = dir.path("");
+        let option = format!("host.dir={missing}");
+        let cases: Vec<(Vec<&str>, String)> = vec![
+            (
+                vec!["--dir", &missing, &wasm],
+                format!("cannot map directory '{missing}': No such file or directory"),
+            ),
+            (
+                vec!["-C", &base, "--dir", "app.wasm::/app", &wasm],
+                format!(
+                    "cannot map directory '{}': not a directory",
+                    dir.path("app.wasm")
+                ),
+            ),
+            (
+                vec!["-o", &option, &wasm],
+                format!("cannot map directory '{missing}': No such file or directory"),
+            ),
+        ];
+        for (args, expected) in cases {
+            assert_eq!(error(&args), expected, "{args:?}");
+        }
+        let clap = parse(&["--dir", "::/site", &wasm]).unwrap_err();
+        assert!(
+            clap.downcast_ref::<clap::Error>()
+                .unwrap()
+                .to_string()
+                .contains("'::/site' is not HOST_PATH[::GUEST_PATH] (a path is empty)"),
+            "{clap}"
+        );
+    }
+
+    #[test]
+    fn static_target_maps_the_directory_at_site() {
+        let dir = Scratch::new();
+        let base = dir.path("");
+        match (parse(&["-C", &base, ":Static"]), demo::STATIC_SERVER) {
+            (Ok(config), Some(_)) => {
+                assert_eq!(config.target_name(), ":Static");
+                assert_eq!(
+                    config.host.dirs,
+                    [DirMapping {
+                        host: PathBuf::from(&base),
+                        guest: "/site".into(),
+                    }]
+                );
+                let here = parse(&[":Static"]).unwrap();
+                assert_eq!(here.host.dirs[0].host, std::env::current_dir().unwrap());
+                assert_eq!(
+                    error(&[":Static", "--reload"]),
+                    "--reload needs a component file to watch, not the embedded :Static"
+                );
+            }
+            (Err(error), None) => assert_eq!(
+                format!("{error:#}"),
+                "the static file server was not embedded in this build; pass a .wasm file"
+            ),
+            (result, embedded) => panic!("{result:?} with it embedded: {}", embedded.is_some()),
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::cache;
 use crate::config::Target;
-use crate::options::HostOptions;
+use crate::options::{DirMapping, HostOptions};
 use crate::state::RequestState;
 
 /// The body of every response the host sends: the guest's stream, or the host's own text.
@@ -111,6 +111,7 @@ pub(crate) struct App {
     linker: Linker<RequestState>,
     current: RwLock<Arc<Loaded>>,
     settings: Arc<str>,
+    dirs: Arc<[DirMapping]>,
     limits: Limits,
     cache_dir: Option<PathBuf>,
     permits: Arc<Semaphore>,
@@ -143,6 +144,7 @@ impl App {
             linker,
             current: RwLock::new(Arc::new(loaded)),
             settings: settings.into(),
+            dirs: options.dirs.clone().into(),
             limits: Limits {
                 request_timeout: options.request_timeout,
                 memory: options.memory_limit,
@@ -203,10 +205,9 @@ impl App {
 
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let label = format!("{method} {}", uri.path());
-        let mut store = Store::new(
-            loaded.pre.engine(),
-            RequestState::new(&self.settings, limits.memory, &label),
-        );
+        let state = RequestState::new(&self.settings, limits.memory, &label, &self.dirs)
+            .map_err(Failure::Guest)?;
+        let mut store = Store::new(loaded.pre.engine(), state);
         store.limiter(|state| state.limiter());
         match deadline {
             // Every epoch tick, the guest yields to the scheduler, and traps once the

@@ -46,6 +46,54 @@ pub(crate) struct HostOptions {
     pub(crate) cache_dir: Option<PathBuf>,
     /// Watch the component file and serve each new version.
     pub(crate) reload: bool,
+    /// Host directories mapped read-only into every instance (`--dir`, `host.dir`).
+    pub(crate) dirs: Vec<DirMapping>,
+}
+
+/// A host directory preopened read-only in every instance, at a path of the guest's choosing:
+/// `--dir HOST_PATH[::GUEST_PATH]`, or an item of `host.dir` in settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DirMapping {
+    /// The directory on the host, already resolved against `-C`.
+    pub(crate) host: PathBuf,
+    /// Where the guest sees it: `GUEST_PATH`, else `HOST_PATH` as written.
+    pub(crate) guest: String,
+}
+
+impl DirMapping {
+    /// Parses `HOST_PATH[::GUEST_PATH]` (split at the first `::`, as wasmtime's `--dir`);
+    /// `resolve` makes a relative `HOST_PATH` absolute. Existence is checked later, by
+    /// [`DirMapping::check`], once every source of mappings is known.
+    pub(crate) fn parse(text: &str, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Self, String> {
+        let (host, guest) = text.split_once("::").unwrap_or((text, text));
+        if host.is_empty() || guest.is_empty() {
+            return Err(format!(
+                "'{text}' is not HOST_PATH[::GUEST_PATH] (a path is empty)"
+            ));
+        }
+        Ok(Self {
+            host: resolve(PathBuf::from(host)),
+            guest: guest.to_owned(),
+        })
+    }
+
+    /// The host path must be a directory now, so a typo stops the host before it listens.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        let meta = std::fs::metadata(&self.host).map_err(|e| {
+            anyhow!(
+                "cannot map directory '{}': {}",
+                self.host.display(),
+                crate::config::io_reason(&e)
+            )
+        })?;
+        if !meta.is_dir() {
+            bail!(
+                "cannot map directory '{}': not a directory",
+                self.host.display()
+            );
+        }
+        Ok(())
+    }
 }
 
 /// How log lines look.
@@ -74,6 +122,7 @@ impl Default for HostOptions {
             log_format: LogFormat::Text,
             cache_dir: default_cache_dir(),
             reload: false,
+            dirs: Vec::new(),
         }
     }
 }
@@ -103,6 +152,7 @@ pub(crate) const KEYS: &[&str] = &[
     "cache",
     "cache_dir",
     "reload",
+    "dir",
 ];
 
 impl HostOptions {
@@ -159,6 +209,17 @@ impl HostOptions {
             }
             "cache_dir" => self.cache_dir = Some(resolve(PathBuf::from(string_value(value)?))),
             "reload" => self.reload = bool_value(value)?,
+            // A list replaces the mappings of earlier layers (settings merge lists whole);
+            // `--dir` flags are added after it.
+            "dir" => {
+                self.dirs = match value {
+                    Value::Sequence(items) => items
+                        .iter()
+                        .map(|item| DirMapping::parse(&string_value(item)?, resolve))
+                        .collect::<Result<_, _>>()?,
+                    other => vec![DirMapping::parse(&string_value(other)?, resolve)?],
+                }
+            }
             _ => return Err(format!("unknown option; known: {}", KEYS.join(", "))),
         }
         Ok(())
@@ -412,7 +473,8 @@ mod tests {
                     "{request_timeout: 5s, memory_limit: 32MiB, max_concurrent: 10, \
                       max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, \
                       header_timeout: 2, idle_timeout: 1.5, grace_period: 0, log_level: debug, \
-                      log_format: json, cache_dir: c, reload: true}",
+                      log_format: json, cache_dir: c, reload: true, \
+                      dir: [public, '/srv/data::/data']}",
                 ),
                 |p| PathBuf::from("/base").join(p),
             )
@@ -433,6 +495,16 @@ mod tests {
                 log_format: LogFormat::Json,
                 cache_dir: Some(PathBuf::from("/base/c")),
                 reload: true,
+                dirs: vec![
+                    DirMapping {
+                        host: PathBuf::from("/base/public"),
+                        guest: "public".into(),
+                    },
+                    DirMapping {
+                        host: PathBuf::from("/srv/data"),
+                        guest: "/data".into(),
+                    },
+                ],
             }
         );
         options
@@ -443,6 +515,16 @@ mod tests {
             .unwrap();
         assert_eq!(options.request_timeout, None);
         assert_eq!(options.cache_dir, None);
+        options
+            .apply_section(&yaml("{dir: 'site::/site'}"), |p| p)
+            .unwrap();
+        assert_eq!(
+            options.dirs,
+            [DirMapping {
+                host: PathBuf::from("site"),
+                guest: "/site".into(),
+            }]
+        );
     }
 
     #[test]
@@ -488,6 +570,11 @@ mod tests {
                 "{reload: yes please}",
                 "invalid setting 'host.reload': expected true or false",
             ),
+            (
+                "{dir: '::/site'}",
+                "invalid setting 'host.dir': '::/site' is not HOST_PATH[::GUEST_PATH]",
+            ),
+            ("{dir: [a, 5]}", "invalid setting 'host.dir': expected text"),
             (
                 "{max_body_size: -1}",
                 "invalid setting 'host.max_body_size': -1 is not",

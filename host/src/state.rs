@@ -10,11 +10,13 @@ use tokio::io::AsyncWrite;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
     WasiHttpView,
 };
+
+use crate::options::DirMapping;
 
 /// The environment variable carrying the merged settings, the only one a guest sees.
 pub(crate) const SETTINGS_VAR: &str = "NANOHTTP_SETTINGS";
@@ -30,12 +32,32 @@ pub(crate) struct RequestState {
 
 impl RequestState {
     /// The guest gets `NANOHTTP_SETTINGS` and nothing else from the host's environment, no
-    /// arguments, no files, no sockets, an empty stdin; what it writes to stdout and stderr
-    /// becomes log lines (target `nanohttp::guest`) prefixed with `label` (the request's method
-    /// and path). Each of its linear memories may grow to `memory_limit` bytes.
-    pub(crate) fn new(settings: &str, memory_limit: usize, label: &str) -> Self {
+    /// arguments, no sockets, an empty stdin, and no files but the `dirs` mapped in, read-only;
+    /// what it writes to stdout and stderr becomes log lines (target `nanohttp::guest`)
+    /// prefixed with `label` (the request's method and path). Each of its linear memories may
+    /// grow to `memory_limit` bytes.
+    ///
+    /// # Errors
+    /// A mapped directory cannot be opened (it was checked at start-up, but may have gone).
+    pub(crate) fn new(
+        settings: &str,
+        memory_limit: usize,
+        label: &str,
+        dirs: &[DirMapping],
+    ) -> anyhow::Result<Self> {
         let label: Arc<str> = label.into();
-        let wasi = WasiCtx::builder()
+        let mut builder = WasiCtx::builder();
+        for dir in dirs {
+            builder
+                .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadOnly)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open the mapped directory '{}': {e:#}",
+                        dir.host.display()
+                    )
+                })?;
+        }
+        let wasi = builder
             .env(SETTINGS_VAR, settings)
             .stdout(GuestOutput {
                 stream: "stdout",
@@ -48,7 +70,7 @@ impl RequestState {
             .allow_tcp(false)
             .allow_udp(false)
             .build();
-        Self {
+        Ok(Self {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
@@ -57,7 +79,7 @@ impl RequestState {
                 limit: memory_limit,
                 refused: false,
             },
-        }
+        })
     }
 
     /// For [`wasmtime::Store::limiter`].

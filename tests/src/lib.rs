@@ -82,3 +82,43 @@ pub fn raw_exchange(addr: std::net::SocketAddr, head: &str, body: Vec<u8>) -> (u
         .unwrap_or_else(|| panic!("no status line: {head:?}"));
     (status, body.to_owned())
 }
+
+/// A scratch directory under the system's temp dir, unique to this process and `name`,
+/// emptied on creation and removed on drop.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// Creates (or empties) the directory.
+    ///
+    /// # Panics
+    /// If it cannot be created.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("nanohttp-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Self(dir)
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `bytes` to `relative` (creating its parents) and returns its path.
+    ///
+    /// # Panics
+    /// If it cannot be written.
+    pub fn write(&self, relative: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("parent directories");
+        std::fs::write(&path, bytes).expect("a scratch file");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
