@@ -147,11 +147,16 @@ pub(crate) fn serve_context<A: Application>(
         app.begin_request(&mut ctx)?;
         app.dispatch(&mut ctx, &segments)
     });
-    let (body, first_chunk) = match prime(outcome) {
+    let (mut body, mut first_chunk) = match prime(outcome) {
         Ok(primed) => primed,
         Err(error) => (error_body(app, &mut ctx, error), None),
     };
-    app.begin_response(&mut ctx);
+    if let Err(error) = guarded(|| {
+        app.begin_response(&mut ctx);
+        Ok(())
+    }) {
+        (body, first_chunk) = (error_body(app, &mut ctx, error), None);
+    }
 
     let mut headers = response_headers(&mut ctx);
     let status = ctx.response.status;
@@ -177,7 +182,16 @@ pub(crate) fn serve_context<A: Application>(
         send_body(&mut sink, body, first_chunk)
     };
     sink.finish(error);
-    app.end_response(&mut ctx);
+    // The response is out; a failing hook can only be reported.
+    if let Err(error) = guarded(|| {
+        app.end_response(&mut ctx);
+        Ok(())
+    }) {
+        eprintln!(
+            "nanohttp: end_response failed: {error}: {}",
+            error.detail().unwrap_or("")
+        );
+    }
 }
 
 /// Runs `f`, turning a panic into a `500` whose detail is the panic message.

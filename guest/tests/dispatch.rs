@@ -810,7 +810,31 @@ impl Application for Hooked {
     fn begin_response(&self, ctx: &mut Context) {
         let status = ctx.status().as_u16().to_string();
         ctx.set_header("x-status-seen", status).unwrap();
+        assert!(
+            ctx.header("x-break-begin-response").is_none(),
+            "begin_response broke"
+        );
     }
+
+    fn end_response(&self, ctx: &mut Context) {
+        assert!(
+            ctx.header("x-break-end-response").is_none(),
+            "end_response broke"
+        );
+    }
+}
+
+#[test]
+fn failing_response_hooks_cost_only_their_request() {
+    let client = TestClient::new(Hooked::default());
+    let broken = client.get("/").header("x-break-begin-response", "1").send();
+    assert_eq!(
+        (broken.status.as_u16(), broken.text()),
+        (500, "500 Internal Server Error\n")
+    );
+    let late = client.get("/").header("x-break-end-response", "1").send();
+    assert_eq!((late.status.as_u16(), late.text()), (200, "hello nobody"));
+    assert_eq!(client.get("/").send().status, 200);
 }
 
 #[test]
