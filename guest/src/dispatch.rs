@@ -57,9 +57,14 @@ pub struct Action {
     pub rest: bool,
     /// The handler's own request body limit, in bytes.
     pub max_body_size: Option<u64>,
-    /// Form guards, checked after the verb.
-    pub guards: Guards,
+    /// Form guards, checked after the verb. A function, not data, so that applications
+    /// without guards do not link the form parsers.
+    pub guards: Option<GuardCheck>,
 }
+
+/// A handler's generated guard check.
+#[doc(hidden)]
+pub type GuardCheck = fn(&Context) -> Result<(), HttpStatus>;
 
 /// A handler's form guards, each with its status line (`None`: the guard is off).
 #[doc(hidden)]
@@ -75,14 +80,8 @@ pub struct Guards {
 }
 
 impl Guards {
-    /// Nothing guarded: what handlers without guard options get.
-    pub const NONE: Self = Self {
-        prevent_form: None,
-        prevent_empty_form: None,
-        form_whitelist: None,
-    };
-
-    fn check(&self, ctx: &Context) -> Result<(), HttpStatus> {
+    /// Checks the request against the guards that are on.
+    pub fn check(&self, ctx: &Context) -> Result<(), HttpStatus> {
         let status = |line: &str| {
             line.parse::<HttpStatus>().unwrap_or_else(|error| {
                 HttpStatus::internal_server_error().with_detail(error.to_string())
@@ -173,7 +172,9 @@ pub fn invoke<'a>(
     if let Some(limit) = action.max_body_size {
         ctx.set_max_body_size(limit);
     }
-    action.guards.check(ctx)?;
+    if let Some(check) = action.guards {
+        check(ctx)?;
+    }
     call(ctx)
 }
 
@@ -375,7 +376,7 @@ mod tests {
             optional,
             rest,
             max_body_size: None,
-            guards: Guards::NONE,
+            guards: None,
         };
         // (required, optional, rest, count, accepted)
         let cases = [
@@ -408,7 +409,7 @@ mod tests {
             optional: 0,
             rest: false,
             max_body_size: None,
-            guards: Guards::NONE,
+            guards: None,
         };
         assert_eq!(action.allow(), "GET, POST, HEAD, OPTIONS");
         assert!(action.accepts_verb(&Method::HEAD));

@@ -90,8 +90,9 @@ pub mod __private {
     #[cfg(target_arch = "wasm32")]
     pub use crate::component::{bindings, handle_incoming};
     pub use crate::dispatch::{
-        Action, Guards, capture_arg, capture_opt, invoke, join_path, path_arg, path_opt, path_rest,
-        query_opt, query_required, query_vec, rest_fallback, rest_verb, trim_trailing_slash,
+        Action, GuardCheck, Guards, capture_arg, capture_opt, invoke, join_path, path_arg,
+        path_opt, path_rest, query_opt, query_required, query_vec, rest_fallback, rest_verb,
+        trim_trailing_slash,
     };
     pub use regex_lite::{Captures, Regex};
     #[cfg(target_arch = "wasm32")]

@@ -250,7 +250,7 @@ fn guards(handler: &Handler) -> TokenStream {
         && guards.prevent_empty_form.is_none()
         && guards.form_whitelist.is_none()
     {
-        return quote! { ::nanohttp::__private::Guards::NONE };
+        return quote! { ::core::option::Option::None };
     }
     let some = |line: &Option<String>| match line {
         Some(line) => quote! { ::core::option::Option::Some(#line) },
@@ -266,11 +266,14 @@ fn guards(handler: &Handler) -> TokenStream {
         None => quote! { ::core::option::Option::None },
     };
     quote! {
-        ::nanohttp::__private::Guards {
-            prevent_form: #prevent_form,
-            prevent_empty_form: #prevent_empty_form,
-            form_whitelist: #form_whitelist,
-        }
+        ::core::option::Option::Some(|__ctx: &::nanohttp::Context| {
+            ::nanohttp::__private::Guards {
+                prevent_form: #prevent_form,
+                prevent_empty_form: #prevent_empty_form,
+                form_whitelist: #form_whitelist,
+            }
+            .check(__ctx)
+        })
     }
 }
 
