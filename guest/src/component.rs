@@ -2,7 +2,7 @@
 //! `wasi:http/incoming-handler` export and the framework's [`serve`](crate::app::serve).
 
 use std::any::Any;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::Arc;
 
 use http::header::{HeaderName, HeaderValue};
@@ -45,6 +45,40 @@ type Instance<A> = Result<(A, Arc<Settings>), String>;
 thread_local! {
     // One application per component; `dyn Any` because a thread-local cannot be generic.
     static INSTANCE: OnceCell<&'static dyn Any> = const { OnceCell::new() };
+    // The request's response-outparam until the response starts. A panic aborts a component
+    // instance (no unwinding on wasm), so the panic hook answers through it instead.
+    static PENDING: RefCell<Option<ResponseOutparam>> = const { RefCell::new(None) };
+    // Whether the panic hook may show the panic message (the `debug` setting).
+    static DEBUG: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installed once per instance: a panic before the response started becomes the framework's
+/// own `500` (with the message when `debug` is on), after which the instance exits with status
+/// 0 to tell the host the response is whole. A panic after the response started still aborts,
+/// which cuts the body, as it must.
+fn install_panic_hook() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        let pending = PENDING.with(|p| p.try_borrow().is_ok_and(|p| p.is_some()));
+        if !pending {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let status = HttpStatus::internal_server_error();
+        let text = if DEBUG.get() {
+            format!("{status}\n\nhandler panicked: {message}\n")
+        } else {
+            format!("{status}\n")
+        };
+        WasiSink::pending(false).send_text(status.status_code(), &text);
+        std::process::exit(0);
+    }));
 }
 
 fn instance<A: Application + Default + 'static>() -> &'static Instance<A> {
@@ -60,12 +94,14 @@ fn instance<A: Application + Default + 'static>() -> &'static Instance<A> {
 }
 
 fn build_instance<A: Application + Default>() -> Instance<A> {
+    install_panic_hook();
     let host = std::env::var(SETTINGS_ENV).unwrap_or_default();
     let settings = Settings::from_layers([
         ("application defaults", A::SETTINGS),
         (SETTINGS_ENV, host.as_str()),
     ])
     .map_err(|error| error.to_string())?;
+    DEBUG.set(settings.debug());
     let mut app = A::default();
     app.app_init(&settings);
     Ok((app, Arc::new(settings)))
@@ -82,7 +118,7 @@ pub fn handle_incoming<A: Application + Default + 'static>(
         Ok(instance) => instance,
         Err(error) => {
             eprintln!("nanohttp: cannot start the application: {error}");
-            return sink.send_status(HttpStatus::internal_server_error());
+            return sink.send_status(&HttpStatus::internal_server_error());
         }
     };
     match read_head(&request).and_then(|parts| Ok((parts, WasiBody::new(request)?))) {
@@ -91,7 +127,7 @@ pub fn handle_incoming<A: Application + Default + 'static>(
                 Context::from_parts(parts, Source::Reader(Box::new(body)), Arc::clone(settings));
             serve_context(app, ctx, sink);
         }
-        Err(status) => sink.send_status(status),
+        Err(status) => sink.send_status(&status),
     }
 }
 
@@ -171,33 +207,41 @@ impl std::io::Read for WasiBody {
     }
 }
 
-/// Writes the response to the `response-outparam` and the outgoing body stream.
+/// Writes the response to the pending `response-outparam` and the outgoing body stream.
 struct WasiSink {
-    out: Option<ResponseOutparam>,
     body: Option<(OutgoingBody, OutputStream)>,
     /// Answering HEAD: the body stays empty.
     head_only: bool,
 }
 
 impl WasiSink {
+    /// A sink for the request whose outparam is `out`.
     fn new(out: ResponseOutparam, head_only: bool) -> Self {
+        PENDING.with(|pending| *pending.borrow_mut() = Some(out));
+        Self::pending(head_only)
+    }
+
+    /// A sink for the outparam already pending.
+    fn pending(head_only: bool) -> Self {
         Self {
-            out: Some(out),
             body: None,
             head_only,
         }
     }
 
     /// Answers with a bare status: for failures before the framework could run.
-    fn send_status(mut self, status: HttpStatus) {
-        let text = format!("{status}\n");
+    fn send_status(self, status: &HttpStatus) {
+        self.send_text(status.status_code(), &format!("{status}\n"));
+    }
+
+    fn send_text(mut self, status: StatusCode, text: &str) {
         let mut headers = HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
-        self.start(status.status_code(), headers);
+        self.start(status, headers);
         self.write(text.as_bytes());
         self.finish(None);
     }
@@ -205,7 +249,7 @@ impl WasiSink {
 
 impl ResponseSink for WasiSink {
     fn start(&mut self, status: StatusCode, mut headers: HeaderMap) {
-        let Some(out) = self.out.take() else {
+        let Some(out) = PENDING.with(|pending| pending.borrow_mut().take()) else {
             return;
         };
         if self.head_only {

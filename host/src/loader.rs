@@ -265,6 +265,18 @@ impl App {
                     .unwrap_or_else(|_| Err(Trap::Interrupt.into())),
                 None => run.await,
             };
+            // Exit status 0 is a guest ending on purpose with its response whole: the
+            // nanohttp guest answers a panic itself, then exits rather than aborting.
+            let result = match result {
+                Err(error)
+                    if error
+                        .downcast_ref::<wasmtime_wasi::I32Exit>()
+                        .is_some_and(|exit| exit.0 == 0) =>
+                {
+                    Ok(())
+                }
+                other => other,
+            };
             let out_of_memory = store.data().memory_refused();
             if result.is_err() {
                 failed_flag.store(true, Ordering::Release);

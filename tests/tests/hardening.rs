@@ -64,12 +64,25 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 fn a_panic_is_a_500_for_that_request_only() {
     let server = serve(&faulty(), &[]);
     for _ in 0..3 {
+        // The guest answers its own panic with the framework's 500, without internals.
         assert_eq!(
             get(&server, "/panic"),
-            (500, "Internal Server Error".to_string())
+            (500, "500 Internal Server Error\n".to_string())
         );
         assert_hello(&server);
     }
+}
+
+#[test]
+fn in_debug_mode_a_panic_shows_its_message() {
+    let server = serve(&faulty(), &["-o", "debug=true"]);
+    let (status, body) = get(&server, "/panic");
+    assert_eq!(status, 500);
+    assert!(
+        body.contains("handler panicked: the client asked for a panic"),
+        "{body}"
+    );
+    assert_hello(&server);
 }
 
 #[test]
