@@ -200,12 +200,17 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, HttpStatus>) -> Result<T, HttpStatus
 }
 
 fn panic_status(panic: Box<dyn Any + Send>) -> HttpStatus {
-    let message = panic
+    HttpStatus::internal_server_error()
+        .with_detail(format!("handler panicked: {}", panic_message(&*panic)))
+}
+
+/// The message a panic was raised with, when it has one.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
         .downcast_ref::<&str>()
         .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
-    HttpStatus::internal_server_error().with_detail(format!("handler panicked: {message}"))
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Pulls the first chunk of a stream before anything is sent, so that an error (or panic) there

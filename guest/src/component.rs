@@ -8,7 +8,7 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
-use crate::app::{Application, ResponseSink, serve_context};
+use crate::app::{Application, ResponseSink, panic_message, serve_context};
 use crate::body::Source;
 use crate::context::Context;
 use crate::settings::{SETTINGS_ENV, Settings};
@@ -64,12 +64,7 @@ fn install_panic_hook() {
         if !pending {
             return;
         }
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(no message)");
+        let message = panic_message(info.payload());
         let status = HttpStatus::internal_server_error();
         let text = if DEBUG.get() {
             format!("{status}\n\nhandler panicked: {message}\n")
