@@ -28,7 +28,9 @@ pub use form::{Form, FormValue, UploadedFile};
 pub use multipart::{Multipart, Part};
 pub use nanohttp_macros::{controller, regex_controller, rest_controller};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
-pub use settings::{FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError};
+pub use settings::{
+    FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError, merge as merge_settings,
+};
 pub use static_files::Static;
 pub use status::{HttpStatus, InvalidStatusLine};
 

@@ -206,8 +206,9 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Deep-merges `overlay` into `base`: mappings merge key by key, everything else replaces.
-pub(crate) fn merge(base: &mut Value, overlay: Value) {
+/// Deep-merges `overlay` into `base`: mappings merge key by key, recursively; anything else
+/// (scalars, sequences, null) replaces. The `nanohttp` host merges its layers with this too.
+pub fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
         (Value::Mapping(base), Value::Mapping(overlay)) => {
             for (key, value) in overlay {
@@ -234,6 +235,15 @@ mod tests {
     #[test]
     fn merge_rules() {
         let cases = [
+            ("{}", "{}", "{}"),
+            ("{}", "{a: 1}", "{a: 1}"),
+            ("{a: 1}", "{}", "{a: 1}"),
+            (
+                "{a: {b: {c: 1}}}",
+                "{a: {b: {d: 2}}}",
+                "{a: {b: {c: 1, d: 2}}}",
+            ),
+            ("{a: x}", "{a: true}", "{a: true}"),
             ("a: 1", "b: 2", "{a: 1, b: 2}"),
             ("a: 1", "a: 2", "{a: 2}"),
             (

@@ -10,23 +10,9 @@ use serde_yaml_ng::{Mapping, Value};
 
 use crate::config::io_reason;
 
-/// Deep-merges `layer` into `base`: maps merge key by key, recursively; any other value in
-/// `layer` (scalars, sequences, null) replaces what `base` had.
-pub(crate) fn merge(base: &mut Value, layer: Value) {
-    match (base, layer) {
-        (Value::Mapping(base), Value::Mapping(layer)) => {
-            for (key, value) in layer {
-                match base.get_mut(&key) {
-                    Some(existing) => merge(existing, value),
-                    None => {
-                        base.insert(key, value);
-                    }
-                }
-            }
-        }
-        (base, layer) => *base = layer,
-    }
-}
+/// The guest's own deep merge (maps merge key by key, anything else replaces), so the host
+/// merges its layers exactly as a guest merges `NANOHTTP_SETTINGS` over its defaults.
+pub(crate) use nanohttp::merge_settings as merge;
 
 /// The merged settings as YAML text: what `NANOHTTP_SETTINGS` carries. An empty mapping
 /// serialises as `{}`.
@@ -178,39 +164,6 @@ mod tests {
 
     fn yaml(text: &str) -> Value {
         serde_yaml_ng::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn merge_table() {
-        let cases = [
-            // (base, layer, expected)
-            ("{}", "{}", "{}"),
-            ("{}", "{a: 1}", "{a: 1}"),
-            ("{a: 1}", "{}", "{a: 1}"),
-            ("{a: 1}", "{a: 2}", "{a: 2}"),
-            ("{a: 1}", "{b: 2}", "{a: 1, b: 2}"),
-            (
-                "{a: {b: 1, c: 2}}",
-                "{a: {c: 3, d: 4}}",
-                "{a: {b: 1, c: 3, d: 4}}",
-            ),
-            (
-                "{a: {b: {c: 1}}}",
-                "{a: {b: {d: 2}}}",
-                "{a: {b: {c: 1, d: 2}}}",
-            ),
-            // Non-maps replace, whatever they replace.
-            ("{a: {b: 1}}", "{a: 5}", "{a: 5}"),
-            ("{a: 5}", "{a: {b: 1}}", "{a: {b: 1}}"),
-            ("{a: [1, 2]}", "{a: [3]}", "{a: [3]}"),
-            ("{a: 1}", "{a: null}", "{a: null}"),
-            ("{a: x}", "{a: true}", "{a: true}"),
-        ];
-        for (base, layer, expected) in cases {
-            let mut merged = yaml(base);
-            merge(&mut merged, yaml(layer));
-            assert_eq!(merged, yaml(expected), "merging {layer} into {base}");
-        }
     }
 
     #[test]
