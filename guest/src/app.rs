@@ -37,7 +37,7 @@ use crate::status::{HttpStatus, status_forbids_body};
 /// struct Identity(String);
 ///
 /// impl Application for Root {
-///     const SETTINGS: &'static str = "greeting: hello";
+///     const SETTINGS: &'static str = nanohttp::yaml!("greeting: hello");
 ///
 ///     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
 ///         if let Some(name) = ctx.header("x-user").map(str::to_owned) {
@@ -56,8 +56,10 @@ use crate::status::{HttpStatus, status_forbids_body};
     note = "add `impl nanohttp::Application for {Self} {{}}` (every hook has a default)"
 )]
 pub trait Application: Controller + Sized {
-    /// The application's own default settings (YAML), merged over the framework's defaults and
-    /// under whatever the host passes.
+    /// The application's own default settings, merged over the framework's defaults and under
+    /// whatever the host passes: a JSON object, or YAML converted at compile time by
+    /// [`yaml!`](crate::yaml) (`nanohttp::yaml!("page_size: 10")`). Other text is a compile
+    /// error (unless the `yaml` feature is on: then it is parsed as YAML at run time).
     const SETTINGS: &'static str = "";
 
     /// Runs once per component instance, before its first request.

@@ -26,7 +26,7 @@ pub use context::{Context, Query};
 pub use dispatch::Controller;
 pub use form::{Form, FormValue, UploadedFile};
 pub use multipart::{Multipart, Part};
-pub use nanohttp_macros::{controller, regex_controller, rest_controller};
+pub use nanohttp_macros::{controller, regex_controller, rest_controller, yaml};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
 pub use settings::{
     FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError, merge as merge_settings,
@@ -60,6 +60,13 @@ macro_rules! export {
     ($app:ty) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
+            assert!(
+                $crate::__private::defaults_text_is_accepted(
+                    <$app as $crate::Application>::SETTINGS
+                ),
+                "Application::SETTINGS must be a JSON object: write YAML as nanohttp::yaml!(\"...\")"
+            );
+
             struct __NanohttpHandler;
 
             impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest
@@ -96,6 +103,7 @@ pub mod __private {
         path_opt, path_rest, query_opt, query_required, query_vec, rest_fallback, rest_verb,
         trim_trailing_slash,
     };
+    pub use crate::settings::defaults_text_is_accepted;
     pub use regex_lite::{Captures, Regex};
     #[cfg(target_arch = "wasm32")]
     pub use wit_bindgen;

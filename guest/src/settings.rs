@@ -1,8 +1,12 @@
-//! Layered YAML settings: framework defaults, the application's defaults, then what the host
-//! passes in `NANOHTTP_SETTINGS`.
+//! Layered settings: framework defaults, the application's defaults, then what the host passes
+//! in `NANOHTTP_SETTINGS`. Components parse JSON (a subset of YAML): YAML stays out of them,
+//! converted by the host or, for an application's defaults, at compile time by [`yaml!`].
+//! The `yaml` feature makes every layer parse as YAML instead.
+//!
+//! [`yaml!`]: crate::yaml
 
 use serde::de::DeserializeOwned;
-use serde_yaml_ng::{Mapping, Value};
+use serde_json::{Map, Value};
 
 /// The framework's own defaults, the first layer under everything else (as YAML, for reading;
 /// instances build them without parsing).
@@ -16,18 +20,20 @@ max_body_size: 10485760
 max_form_fields: 1000
 ";
 
-/// The environment variable through which a host passes settings (YAML text) to a component.
+/// The environment variable through which a host passes settings to a component: a JSON
+/// object (or, with the `yaml` feature, YAML).
 pub const SETTINGS_ENV: &str = "NANOHTTP_SETTINGS";
 
 /// Why settings could not be built or read.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// A layer is not valid YAML, or its top level is not a mapping.
+    /// A layer is not valid JSON (YAML with the `yaml` feature), or its top level is not a
+    /// mapping.
     #[error("invalid settings in {layer}: {message}")]
     Invalid {
         /// Which layer: `framework defaults`, `application defaults` or `NANOHTTP_SETTINGS`.
         layer: String,
-        /// What is wrong, with the line and column when YAML gives them.
+        /// What is wrong, with the line and column when the parser gives them.
         message: String,
     },
     /// A key that [`Settings::get_as`] needs is absent.
@@ -48,7 +54,9 @@ pub enum SettingsError {
 /// ```
 /// use nanohttp::Settings;
 ///
-/// let settings = Settings::from_layers([("app", "db:\n  pool: 4\n"), ("host", "debug: true")]).unwrap();
+/// let settings =
+///     Settings::from_layers([("app", r#"{"db": {"pool": 4}}"#), ("host", r#"{"debug": true}"#)])
+///         .unwrap();
 /// assert!(settings.debug());
 /// assert_eq!(settings.get("db.pool").and_then(|v| v.as_u64()), Some(4));
 /// assert!(!settings.get_as::<bool>("cookie.secure").unwrap());
@@ -73,13 +81,14 @@ pub(crate) struct CookieDefaults {
 impl Default for Settings {
     fn default() -> Self {
         Self::from_layers(std::iter::empty::<(&str, &str)>())
-            .expect("the framework defaults are valid YAML")
+            .expect("the framework defaults are built, not parsed")
     }
 }
 
 impl Settings {
-    /// Framework defaults with each `(name, yaml)` layer deep-merged over them in order: maps
-    /// merge key by key, anything else replaces. An empty layer is allowed.
+    /// Framework defaults with each `(name, text)` layer deep-merged over them in order: maps
+    /// merge key by key, anything else replaces. A layer is a JSON object (YAML with the `yaml`
+    /// feature); an empty layer is allowed.
     pub fn from_layers<'a>(
         layers: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, SettingsError> {
@@ -128,7 +137,7 @@ impl Settings {
         let value = self
             .get(path)
             .ok_or_else(|| SettingsError::Missing(path.to_owned()))?;
-        serde_yaml_ng::from_value(value.clone()).map_err(|error| SettingsError::WrongType {
+        T::deserialize(value).map_err(|error| SettingsError::WrongType {
             key: path.to_owned(),
             message: error.to_string(),
         })
@@ -162,31 +171,34 @@ impl Settings {
 /// [`FRAMEWORK_DEFAULTS`], built without parsing: every component instance starts with them,
 /// and parsing YAML is most of what building settings costs.
 fn framework_defaults() -> Value {
-    let mut cookie = Mapping::new();
+    let mut cookie = Map::new();
     cookie.insert("http_only".into(), false.into());
     cookie.insert("secure".into(), false.into());
-    let mut root = Mapping::new();
+    let mut root = Map::new();
     root.insert("debug".into(), false.into());
     root.insert("domain".into(), Value::Null);
-    root.insert("cookie".into(), Value::Mapping(cookie));
+    root.insert("cookie".into(), Value::Object(cookie));
     root.insert("max_body_size".into(), (10u64 << 20).into());
     root.insert("max_form_fields".into(), 1000u64.into());
-    Value::Mapping(root)
+    Value::Object(root)
 }
 
 fn parse_layer(layer: &str, text: &str) -> Result<Value, SettingsError> {
     // The common layers, no application defaults and no host settings, need no parser.
     if matches!(text.trim(), "" | "{}") {
-        return Ok(Value::Mapping(Mapping::new()));
+        return Ok(Value::Object(Map::new()));
     }
     let invalid = |message: String| SettingsError::Invalid {
         layer: layer.to_owned(),
         message,
     };
-    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
-    match value {
-        Value::Null => Ok(Value::Mapping(Mapping::new())),
-        Value::Mapping(_) => Ok(value),
+    #[cfg(feature = "yaml")]
+    let parsed: Value = serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    #[cfg(not(feature = "yaml"))]
+    let parsed: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    match parsed {
+        Value::Null => Ok(Value::Object(Map::new())),
+        Value::Object(_) => Ok(parsed),
         other => Err(invalid(format!(
             "the top level must be a mapping, found {}",
             kind(&other)
@@ -200,17 +212,35 @@ fn kind(value: &Value) -> &'static str {
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
-        Value::Sequence(_) => "a sequence",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
     }
+}
+
+/// Whether `text` can be an application's defaults ([`Application::SETTINGS`]): blank, or a
+/// JSON object (with the `yaml` feature, anything). Checked at compile time by
+/// [`export!`](crate::export) and [`TestClient`](crate::testing::TestClient), so that YAML
+/// written without [`yaml!`](crate::yaml) is a compile error, not a failing component.
+///
+/// [`Application::SETTINGS`]: crate::Application::SETTINGS
+#[doc(hidden)]
+pub const fn defaults_text_is_accepted(text: &str) -> bool {
+    if cfg!(feature = "yaml") {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+        at += 1;
+    }
+    at == bytes.len() || bytes[at] == b'{'
 }
 
 /// Deep-merges `overlay` into `base`: mappings merge key by key, recursively; anything else
 /// (scalars, sequences, null) replaces. The `nanohttp` host merges its layers with this too.
 pub fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
-        (Value::Mapping(base), Value::Mapping(overlay)) => {
+        (Value::Object(base), Value::Object(overlay)) => {
             for (key, value) in overlay {
                 match base.get_mut(&key) {
                     Some(slot) => merge(slot, value),
@@ -228,6 +258,7 @@ pub fn merge(base: &mut Value, overlay: Value) {
 mod tests {
     use super::*;
 
+    /// YAML for readable tables; what the framework parses is JSON.
     fn yaml(text: &str) -> Value {
         serde_yaml_ng::from_str(text).unwrap()
     }
@@ -273,6 +304,10 @@ mod tests {
         let settings = Settings::default();
         assert!(!settings.debug());
         assert_eq!(settings.get("cookie.http_only"), Some(&Value::Bool(false)));
+        assert_eq!(
+            settings.get("max_body_size"),
+            Some(&Value::from(10u64 << 20))
+        );
         assert_eq!(settings.get("domain"), Some(&Value::Null));
         assert_eq!(settings.get("cookie.nope"), None);
     }
@@ -280,9 +315,13 @@ mod tests {
     #[test]
     fn layers_apply_in_order() {
         let settings = Settings::from_layers([
-            ("app", "debug: true\ncookie: {secure: true}\nname: app"),
-            ("host", "name: host\n"),
+            (
+                "app",
+                r#"{"debug": true, "cookie": {"secure": true}, "name": "app"}"#,
+            ),
+            ("host", r#"{"name": "host"}"#),
             ("empty", ""),
+            ("blank", " \n"),
         ])
         .unwrap();
         assert!(settings.debug());
@@ -293,20 +332,46 @@ mod tests {
 
     #[test]
     fn bad_layers_are_named() {
-        let error = Settings::from_layers([("NANOHTTP_SETTINGS", "a: [1,")]).unwrap_err();
+        let error = Settings::from_layers([("NANOHTTP_SETTINGS", r#"{"a": [1,"#)]).unwrap_err();
         assert!(
             error
                 .to_string()
                 .starts_with("invalid settings in NANOHTTP_SETTINGS"),
             "{error}"
         );
-        let error = Settings::from_layers([("app", "- 1\n- 2")]).unwrap_err();
+        let error = Settings::from_layers([("app", "[1, 2]")]).unwrap_err();
         assert!(error.to_string().contains("found a sequence"), "{error}");
     }
 
     #[test]
+    #[cfg(not(feature = "yaml"))]
+    fn layers_are_json() {
+        let error = Settings::from_layers([("app", "debug: true")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid settings in app: expected value at line 1 column 1"),
+            "{error}"
+        );
+        for accepted in ["", " \n", "{}", " {\"a\": 1}"] {
+            assert!(defaults_text_is_accepted(accepted), "{accepted:?}");
+        }
+        for refused in ["a: 1", "[1]", "null"] {
+            assert!(!defaults_text_is_accepted(refused), "{refused:?}");
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "yaml")]
+    fn layers_are_yaml() {
+        let settings = Settings::from_layers([("app", "db:\n  pool: 4\n")]).unwrap();
+        assert_eq!(settings.get_as::<u32>("db.pool").unwrap(), 4);
+        assert!(defaults_text_is_accepted("a: 1"));
+    }
+
+    #[test]
     fn typed_access_errors_name_the_key() {
-        let settings = Settings::from_layers([("app", "db: {pool: many}")]).unwrap();
+        let settings = Settings::from_layers([("app", r#"{"db": {"pool": "many"}}"#)]).unwrap();
         let error = settings.get_as::<u32>("db.pool").unwrap_err();
         assert!(
             error

@@ -31,7 +31,7 @@ use std::io::Read;
 use crate::app::{Application, ResponseSink, serve_context};
 use crate::body::Source;
 use crate::context::Context;
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Settings, SettingsError, defaults_text_is_accepted};
 use crate::status::HttpStatus;
 
 /// An application with its settings, ready to answer requests in-process.
@@ -44,14 +44,22 @@ pub struct TestClient<A> {
 impl<A: Application> TestClient<A> {
     /// The application with framework and application default settings; runs `app_init`.
     pub fn new(app: A) -> Self {
-        Self::with_settings(app, "").expect("the application's default settings are valid YAML")
+        Self::with_settings(app, "").expect("the application's default settings are valid")
     }
 
-    /// As [`TestClient::new`], with `yaml` merged over the defaults as a host would pass it.
-    pub fn with_settings(mut app: A, yaml: &str) -> Result<Self, SettingsError> {
+    /// As [`TestClient::new`], with `settings` merged over the defaults as a host would pass
+    /// them in `NANOHTTP_SETTINGS`: a JSON object (`r#"{"debug": true}"#`), or YAML through
+    /// [`yaml!`](crate::yaml) (`nanohttp::yaml!("debug: true")`).
+    pub fn with_settings(mut app: A, settings: &str) -> Result<Self, SettingsError> {
+        const {
+            assert!(
+                defaults_text_is_accepted(A::SETTINGS),
+                "Application::SETTINGS must be a JSON object: write YAML as nanohttp::yaml!(\"...\")"
+            );
+        }
         let settings = Settings::from_layers([
             ("application defaults", A::SETTINGS),
-            ("test settings", yaml),
+            ("test settings", settings),
         ])?;
         app.app_init(&settings);
         Ok(Self {

@@ -642,7 +642,7 @@ fn panics_are_500_without_details_unless_debug() {
     assert_eq!(response.status, 500);
     assert_eq!(response.text(), "500 Internal Server Error\n");
 
-    let client = TestClient::with_settings(Responses, "debug: true").unwrap();
+    let client = TestClient::with_settings(Responses, r#"{"debug": true}"#).unwrap();
     let response = client.get("/panics").send();
     assert_eq!(response.status, 500);
     assert!(
@@ -789,7 +789,7 @@ impl Hooked {
 }
 
 impl Application for Hooked {
-    const SETTINGS: &'static str = "greeting: hello\ncookie: {http_only: true}";
+    const SETTINGS: &'static str = nanohttp::yaml!("greeting: hello\ncookie: {http_only: true}");
 
     fn app_init(&mut self, settings: &Settings) {
         self.init_greeting = settings.get_as("greeting").unwrap();
@@ -889,12 +889,15 @@ fn request_cookies_are_not_echoed() {
 
 #[test]
 fn settings_layers_reach_handlers() {
-    let client =
-        TestClient::with_settings(Hooked::default(), "greeting: hi\ndb: {pool: 3}").unwrap();
+    let client = TestClient::with_settings(
+        Hooked::default(),
+        r#"{"greeting": "hi", "db": {"pool": 3}}"#,
+    )
+    .unwrap();
     assert_eq!(client.get("/").send().text(), "hi nobody");
     assert_eq!(
         client.get("/setting/db").send().text(),
-        "Some(Mapping {\"pool\": Number(3)})"
+        "Some(Object {\"pool\": Number(3)})"
     );
     assert_eq!(
         client.get("/setting/debug").send().text(),

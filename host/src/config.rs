@@ -13,7 +13,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bytes::Bytes;
 use clap::Parser;
-use serde_yaml_ng::{Mapping, Value};
 
 use crate::options::{self, DirMapping, HostOptions};
 use crate::settings::{self, Override};
@@ -178,7 +177,7 @@ fn parse_positive_duration(text: &str) -> Result<Duration, String> {
 /// [`Config::from_args`] and consumed by [`Server::bind`](crate::Server::bind).
 ///
 /// It holds the component's bytes (read, not yet compiled), the address to listen on and the
-/// merged settings as the YAML text every instance receives in `NANOHTTP_SETTINGS`.
+/// merged settings as the JSON text every instance receives in `NANOHTTP_SETTINGS`.
 #[derive(Clone)]
 pub struct Config {
     pub(crate) target: Target,
@@ -277,7 +276,7 @@ impl Config {
             }
         };
 
-        let mut merged = Value::Mapping(Mapping::new());
+        let mut merged = settings::empty();
         for file in &args.config_files {
             settings::merge(&mut merged, settings::load_file(&resolve(file), file)?);
         }
@@ -303,6 +302,7 @@ impl Config {
                 guest: STATIC_ROOT.into(),
             });
         }
+        let mut merged = settings::to_yaml_value(merged)?;
         if let Some(section) = options::take_section(&mut merged) {
             let static_dirs = std::mem::take(&mut host.dirs);
             host.apply_section(&section, |path| resolve(&path))?;
@@ -323,7 +323,7 @@ impl Config {
         Ok(Config {
             target,
             bind: args.bind,
-            settings: settings::to_yaml(&merged)?,
+            settings: settings::to_json(&merged)?,
             host,
         })
     }
@@ -334,8 +334,8 @@ impl Config {
         self.bind
     }
 
-    /// The merged settings, as the YAML text passed to every instance in `NANOHTTP_SETTINGS`.
-    pub fn settings_yaml(&self) -> &str {
+    /// The merged settings, as the JSON text passed to every instance in `NANOHTTP_SETTINGS`.
+    pub fn settings_json(&self) -> &str {
         &self.settings
     }
 
@@ -470,6 +470,8 @@ mod tests {
 
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use serde_yaml_ng::Value;
+
     /// A fresh directory under the system's temp dir, removed on drop.
     struct Scratch(PathBuf);
 
@@ -516,7 +518,7 @@ mod tests {
     }
 
     fn settings(config: &Config) -> Value {
-        serde_yaml_ng::from_str(config.settings_yaml()).unwrap()
+        serde_yaml_ng::from_str(config.settings_json()).unwrap()
     }
 
     fn yaml(text: &str) -> Value {
@@ -562,7 +564,7 @@ mod tests {
         let wasm = dir.write("app.wasm", EMPTY_COMPONENT);
         let config = parse(&[&wasm]).unwrap();
         assert_eq!(config.bind_addr(), "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(config.settings_yaml(), "{}\n");
+        assert_eq!(config.settings_json(), "{}");
         assert_eq!(config.target_name(), wasm);
         assert_eq!(&config.target.wasm[..], EMPTY_COMPONENT);
     }

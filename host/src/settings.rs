@@ -1,12 +1,16 @@
 //! Settings layers: YAML files, directories of YAML files and `-o key.path=value` overrides,
-//! deep-merged into the one document every instance receives as `NANOHTTP_SETTINGS`.
+//! each read into JSON data and deep-merged into the one JSON object every instance receives as
+//! `NANOHTTP_SETTINGS` (components parse JSON only: no YAML parser in them).
+//!
+//! Settings are JSON data: YAML keys become strings (`1:` is `"1"`), and `.nan` and `.inf`,
+//! which JSON lacks, become `null` in files (an `-o` override keeps them as text).
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{Context as _, bail};
-use serde_yaml_ng::{Mapping, Value};
+use serde_json::{Map, Value};
 
 use crate::config::io_reason;
 
@@ -14,10 +18,21 @@ use crate::config::io_reason;
 /// merges its layers exactly as a guest merges `NANOHTTP_SETTINGS` over its defaults.
 pub(crate) use nanohttp::merge_settings as merge;
 
-/// The merged settings as YAML text: what `NANOHTTP_SETTINGS` carries. An empty mapping
-/// serialises as `{}`.
-pub(crate) fn to_yaml(settings: &Value) -> anyhow::Result<String> {
-    serde_yaml_ng::to_string(settings).context("cannot serialise the merged settings as YAML")
+/// An empty settings layer, `{}`: where merging starts.
+pub(crate) fn empty() -> Value {
+    Value::Object(Map::new())
+}
+
+/// The merged settings as a YAML value, for the `host:` options (read by `options.rs`). JSON
+/// data converts to YAML without loss, and back again with [`to_json`].
+pub(crate) fn to_yaml_value(settings: Value) -> anyhow::Result<serde_yaml_ng::Value> {
+    serde_yaml_ng::to_value(settings).context("cannot convert the merged settings to YAML")
+}
+
+/// The merged settings as compact JSON text: what `NANOHTTP_SETTINGS` carries. An empty
+/// mapping is `{}`.
+pub(crate) fn to_json(settings: &serde_yaml_ng::Value) -> anyhow::Result<String> {
+    serde_json::to_string(settings).context("cannot serialise the merged settings as JSON")
 }
 
 /// Reads one settings file. An empty file is an empty mapping; anything else must be a mapping.
@@ -61,12 +76,13 @@ pub(crate) fn load_directory(dir: &Path, shown: &Path) -> anyhow::Result<Vec<Val
         .collect()
 }
 
-/// Parses a settings document whose top level must be a mapping (or nothing at all).
+/// Parses a YAML settings document into JSON data; its top level must be a mapping (or nothing
+/// at all).
 pub(crate) fn parse_document(text: &str, source: &str) -> anyhow::Result<Value> {
     let value: Value = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e, source))?;
     match value {
-        Value::Null => Ok(Value::Mapping(Mapping::new())),
-        Value::Mapping(_) => Ok(value),
+        Value::Null => Ok(empty()),
+        Value::Object(_) => Ok(value),
         other => bail!(
             "settings in '{source}' must be a mapping of keys to values, not {}",
             kind(&other)
@@ -95,15 +111,15 @@ fn kind(value: &Value) -> &'static str {
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
-        Value::Sequence(_) => "a sequence",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
     }
 }
 
 /// One `-o key.path=value` override. The value is read as a YAML scalar, so `true` is a
 /// boolean, `80` a number, `~` null and anything else a string; text that YAML would read as
-/// a mapping or a sequence (`a: b`, `[1]`) stays the literal string.
+/// a mapping or a sequence (`a: b`, `[1]`), or as a number JSON cannot carry (`.inf`, `.nan`,
+/// `1e400`), stays the literal string.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Override {
     path: Vec<String>,
@@ -114,9 +130,9 @@ impl Override {
     /// The override as a settings layer: `a.b=1` is `{a: {b: 1}}`.
     pub(crate) fn into_layer(self) -> Value {
         self.path.into_iter().rev().fold(self.value, |inner, key| {
-            let mut map = Mapping::new();
-            map.insert(Value::String(key), inner);
-            Value::Mapping(map)
+            let mut map = Map::new();
+            map.insert(key, inner);
+            Value::Object(map)
         })
     }
 }
@@ -148,11 +164,25 @@ impl FromStr for Override {
         if path.iter().any(String::is_empty) {
             return Err(OverrideError::EmptyKey);
         }
-        let value = match serde_yaml_ng::from_str::<Value>(raw) {
-            Ok(value @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_))) => {
-                value
+        use serde_yaml_ng::Value as Yaml;
+        let literal = || Value::String(raw.to_owned());
+        let value = match serde_yaml_ng::from_str::<Yaml>(raw) {
+            Ok(Yaml::Null) => Value::Null,
+            Ok(Yaml::Bool(flag)) => Value::Bool(flag),
+            Ok(Yaml::String(text)) => Value::String(text),
+            Ok(Yaml::Number(number)) => {
+                if let Some(n) = number.as_u64() {
+                    n.into()
+                } else if let Some(n) = number.as_i64() {
+                    n.into()
+                } else {
+                    number
+                        .as_f64()
+                        .and_then(serde_json::Number::from_f64)
+                        .map_or_else(literal, Value::Number)
+                }
             }
-            _ => Value::String(raw.to_owned()),
+            _ => literal(),
         };
         Ok(Self { path, value })
     }
@@ -168,7 +198,7 @@ mod tests {
 
     #[test]
     fn later_layers_win_in_order() {
-        let mut merged = Value::Mapping(Mapping::new());
+        let mut merged = empty();
         for layer in [
             "{debug: false, db: {host: a, port: 1}}",
             "{db: {port: 2}}",
@@ -195,6 +225,10 @@ mod tests {
             ("url=http://x/?a=b", "{url: 'http://x/?a=b'}"),
             ("title=Hello: world", "{title: 'Hello: world'}"),
             ("list=[1, 2]", "{list: '[1, 2]'}"),
+            ("x=.inf", "{x: '.inf'}"),
+            ("x=1e400", "{x: '1e400'}"),
+            ("x=-7", "{x: -7}"),
+            ("x=0x10", "{x: 16}"),
             (" key =v", "{key: v}"),
         ];
         for (text, expected) in cases {
@@ -223,6 +257,10 @@ mod tests {
         assert_eq!(parse_document("", "x").unwrap(), yaml("{}"));
         assert_eq!(parse_document("# nothing\n", "x").unwrap(), yaml("{}"));
         assert_eq!(parse_document("a: 1\n", "x").unwrap(), yaml("{a: 1}"));
+        assert_eq!(
+            parse_document("1: a\ntrue: b\nc: .nan\n", "x").unwrap(),
+            serde_json::json!({"1": "a", "true": "b", "c": null})
+        );
         let error = parse_document("- 1\n", "list.yml").unwrap_err().to_string();
         assert_eq!(
             error,
@@ -250,7 +288,12 @@ mod tests {
     }
 
     #[test]
-    fn empty_settings_serialise_as_empty_map() {
-        assert_eq!(to_yaml(&Value::Mapping(Mapping::new())).unwrap(), "{}\n");
+    fn settings_travel_as_json() {
+        let empty = to_yaml_value(empty()).unwrap();
+        assert_eq!(to_json(&empty).unwrap(), "{}");
+        let data = yaml("{a: {b: [1, -2, 0.5, x, null, true]}, c: '80'}");
+        let text = to_json(&to_yaml_value(data.clone()).unwrap()).unwrap();
+        assert_eq!(text, r#"{"a":{"b":[1,-2,0.5,"x",null,true]},"c":"80"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), data);
     }
 }

@@ -154,8 +154,8 @@ async fn settings_from_files_directories_and_options_arrive_merged() {
 async fn the_guest_sees_only_the_settings_variable() {
     let server = start(&[]);
     let (_, body) = get(server.addr(), "/env").await;
-    // The value is `{}\n`, then the guest's own newline.
-    assert_eq!(body, "NANOHTTP_SETTINGS={}\n\n");
+    // The value is `{}` (JSON), then the guest's own newline.
+    assert_eq!(body, "NANOHTTP_SETTINGS={}\n");
 }
 
 #[tokio::test]

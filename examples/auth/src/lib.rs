@@ -237,7 +237,7 @@ mod tests {
     use nanohttp::testing::TestClient;
 
     fn client() -> TestClient<Root> {
-        TestClient::with_settings(Root::default(), "auth: {secret: s3cret}").unwrap()
+        TestClient::with_settings(Root::default(), r#"{"auth": {"secret": "s3cret"}}"#).unwrap()
     }
 
     fn claims(kind: &str, exp: u64) -> Claims {

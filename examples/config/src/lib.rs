@@ -32,12 +32,15 @@ impl Root {
 }
 
 impl Application for Root {
-    const SETTINGS: &'static str = "\
+    // YAML, converted to JSON at compile time: the component carries no YAML parser.
+    const SETTINGS: &'static str = nanohttp::yaml!(
+        "
 greeting: hello from the application defaults
 app:
   name: config-example
   page_size: 10
-";
+"
+    );
 }
 
 nanohttp::export!(Root);
@@ -49,7 +52,9 @@ mod tests {
 
     #[test]
     fn layers_merge() {
-        let client = TestClient::with_settings(Root, "debug: true\napp: {page_size: 20}").unwrap();
+        let client =
+            TestClient::with_settings(Root, nanohttp::yaml!("debug: true\napp: {page_size: 20}"))
+                .unwrap();
         assert!(
             client
                 .get("/")

@@ -50,7 +50,7 @@ mod tests {
             std::env::temp_dir().join(format!("nanohttp-static-example-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("index.html"), "<h1>hello</h1>").unwrap();
-        let settings = format!("static: {{root: {:?}}}", dir.display().to_string());
+        let settings = nanohttp::serde_json::json!({"static": {"root": dir}}).to_string();
         let client = TestClient::with_settings(Root::default(), &settings).unwrap();
         assert_eq!(client.get("/").send().text(), "<h1>hello</h1>");
         assert_eq!(client.get("/missing").send().status, 404);

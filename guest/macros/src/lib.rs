@@ -1,11 +1,13 @@
-//! The attribute macros of [nanohttp](https://docs.rs/nanohttp): they read an `impl` block of
-//! handlers and child controllers and generate its `nanohttp::Controller` implementation.
-//! Use them through `nanohttp`, which documents them.
+//! The macros of [nanohttp](https://docs.rs/nanohttp): the attributes read an `impl` block of
+//! handlers and child controllers and generate its `nanohttp::Controller` implementation;
+//! `yaml!` turns YAML settings into JSON at compile time. Use them through `nanohttp`, which
+//! documents them.
 
 use proc_macro::TokenStream;
 
 mod ast;
 mod expand;
+mod settings;
 
 use ast::{ControllerOptions, Errors, Kind};
 
@@ -28,6 +30,14 @@ pub fn rest_controller(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn regex_controller(args: TokenStream, item: TokenStream) -> TokenStream {
     generate(Kind::Regex, args, item)
+}
+
+/// YAML settings as JSON text, converted at compile time: the string literal of the same
+/// mapping, for `Application::SETTINGS` and wherever settings text is expected. See the
+/// `nanohttp` crate docs.
+#[proc_macro]
+pub fn yaml(input: TokenStream) -> TokenStream {
+    settings::expand(input.into()).into()
 }
 
 fn generate(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
