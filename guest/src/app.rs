@@ -101,11 +101,12 @@ pub fn default_error_body(ctx: &mut Context, error: &HttpStatus) -> Body<'static
         .content_type()
         .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
     let body = if json {
-        let mut body = serde_json::json!({"status": error.code(), "message": error.reason()});
-        if let Some(detail) = detail {
-            body["error"] = detail.into();
-        }
-        body.to_string()
+        let body = ErrorJson {
+            error: detail,
+            message: error.reason(),
+            status: error.code(),
+        };
+        serde_json::to_string(&body).expect("strings and numbers serialise")
     } else {
         ctx.set_content_type("text/plain");
         match detail {
@@ -115,6 +116,17 @@ pub fn default_error_body(ctx: &mut Context, error: &HttpStatus) -> Body<'static
     };
     ctx.set_encoding(Some("utf-8"));
     Body::Bytes(Cow::Owned(body.into_bytes()))
+}
+
+/// The JSON error body: `{"error", "message", "status"}`, in that order, `error` only when given.
+/// A struct rather than a `serde_json::Value`, which would bring a map and the number
+/// formatting into every component.
+#[derive(serde::Serialize)]
+struct ErrorJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    message: &'a str,
+    status: u16,
 }
 
 /// Where a response goes: the WASI outgoing response in a component, a buffer in tests.

@@ -536,6 +536,11 @@ impl Responses {
         Err(HttpStatus::unprocessable_entity().with_reason("Bad name"))
     }
 
+    #[json]
+    fn json_detail(&self) -> Result<u32, HttpStatus> {
+        Err(HttpStatus::internal_server_error().with_detail("the \"db\" is down"))
+    }
+
     #[text]
     fn nothing(&self) {}
 
@@ -657,6 +662,17 @@ fn panics_are_500_without_details_unless_debug() {
     assert_eq!(
         response.json(),
         serde_json::json!({"status": 422, "message": "Bad name"})
+    );
+    let response = client.get("/json_detail").send();
+    assert_eq!(
+        response.text(),
+        r#"{"error":"the \"db\" is down","message":"Internal Server Error","status":500}"#
+    );
+    let client = TestClient::new(Responses);
+    let response = client.get("/json_detail").send();
+    assert_eq!(
+        response.text(),
+        r#"{"message":"Internal Server Error","status":500}"#
     );
 }
 
