@@ -21,7 +21,8 @@
 //! # What a guest sees
 //! One environment variable, `NANOHTTP_SETTINGS`: the deep merge of every `-c` file (in
 //! order), every `*.yml`/`*.yaml` in `-d` directories (sorted by name), and `-o` overrides, as
-//! YAML text (`{}` when there are none), without the `host:` section, which holds the runner's
+//! compact JSON text (`{}` when there are none: components parse JSON, not YAML), without the
+//! `host:` section, which holds the runner's
 //! own options (limits, timeouts, logs; see `nanohttp --help`). No arguments, files or sockets;
 //! each line the guest writes to stdout or stderr becomes a log line (target `nanohttp::guest`)
 //! prefixed with the request's method and path. Outgoing HTTP requests are refused
