@@ -158,8 +158,8 @@ fn main() {
             let started = Instant::now();
             for _ in 0..2_000 {
                 let settings = Settings::from_layers([
-                    ("application defaults", "greeting: hello\n"),
-                    ("NANOHTTP_SETTINGS", "{}\n"),
+                    ("application defaults", r#"{"greeting":"hello"}"#),
+                    ("NANOHTTP_SETTINGS", r#"{"debug":false}"#),
                 ]);
                 black_box(settings.expect("valid settings"));
             }
