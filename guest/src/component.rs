@@ -124,6 +124,8 @@ pub fn handle_incoming<A: Application + Default + 'static>(
         }
         Err(status) => sink.send_status(&status),
     }
+    // Nothing of this request may reach the next one, should the host reuse the instance.
+    PENDING.with(|pending| pending.borrow_mut().take());
 }
 
 /// The method, target and headers; the body is read later, when a handler asks for it.

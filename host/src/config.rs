@@ -88,6 +88,12 @@ struct HostFlags {
     #[arg(long, value_name = "N", value_parser = parse_concurrent)]
     max_concurrent: Option<u32>,
 
+    /// Let one instance serve up to N requests, one after another, before it is discarded
+    /// (an instance that failed is never reused). Faster, but a guest's global state then
+    /// outlives a request: see the README. [default: 1, a fresh instance per request]
+    #[arg(long, value_name = "N", value_parser = parse_reuse)]
+    reuse: Option<u32>,
+
     /// Largest request body; larger ones get `413 Content Too Large`. [default: 16MiB]
     #[arg(long, value_name = "SIZE", value_parser = options::parse_size)]
     max_body_size: Option<u64>,
@@ -157,12 +163,18 @@ fn parse_memory(text: &str) -> Result<usize, String> {
     options::memory_limit(options::parse_size(text)?)
 }
 
-fn parse_concurrent(text: &str) -> Result<u32, String> {
-    let count = text
-        .trim()
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a count"))?;
-    options::max_concurrent(count)
+        .map_err(|_| format!("'{text}' is not a count"))
+}
+
+fn parse_concurrent(text: &str) -> Result<u32, String> {
+    options::max_concurrent(parse_count(text)?)
+}
+
+fn parse_reuse(text: &str) -> Result<u32, String> {
+    options::reuse(parse_count(text)?)
 }
 
 fn parse_header_size(text: &str) -> Result<usize, String> {
@@ -356,6 +368,9 @@ impl HostFlags {
         }
         if let Some(count) = self.max_concurrent {
             host.max_concurrent = count;
+        }
+        if let Some(count) = self.reuse {
+            host.reuse = count;
         }
         if let Some(size) = self.max_body_size {
             host.max_body_size = size;

@@ -25,6 +25,9 @@ pub(crate) struct HostOptions {
     pub(crate) memory_limit: usize,
     /// Requests served at once; more get `503 Service Unavailable` with `Retry-After`.
     pub(crate) max_concurrent: u32,
+    /// Requests one instance may serve, one after the other, before it is discarded; `1` (the
+    /// default) is a fresh instance per request.
+    pub(crate) reuse: u32,
     /// Largest request body; larger ones get `413 Content Too Large`.
     pub(crate) max_body_size: u64,
     /// Largest request head (request line and headers); larger ones get `431`.
@@ -112,6 +115,7 @@ impl Default for HostOptions {
             request_timeout: Some(Duration::from_secs(30)),
             memory_limit: 64 << 20,
             max_concurrent: 1000,
+            reuse: 1,
             max_body_size: 16 << 20,
             max_header_size: 16 << 10,
             max_headers: 100,
@@ -141,6 +145,7 @@ pub(crate) const KEYS: &[&str] = &[
     "request_timeout",
     "memory_limit",
     "max_concurrent",
+    "reuse",
     "max_body_size",
     "max_header_size",
     "max_headers",
@@ -194,6 +199,7 @@ impl HostOptions {
             "request_timeout" => self.request_timeout = optional(duration_value(value)?),
             "memory_limit" => self.memory_limit = memory_limit(size_value(value)?)?,
             "max_concurrent" => self.max_concurrent = max_concurrent(count_value(value)?)?,
+            "reuse" => self.reuse = reuse(count_value(value)?)?,
             "max_body_size" => self.max_body_size = size_value(value)?,
             "max_header_size" => self.max_header_size = header_size(size_value(value)?)?,
             "max_headers" => self.max_headers = positive(count_value(value)?)?,
@@ -296,6 +302,17 @@ pub(crate) fn max_concurrent(count: u64) -> Result<u32, String> {
         return Err(format!(
             "must be between 1 and {MAX_CONCURRENT}, not {count}"
         ));
+    }
+    u32::try_from(count).map_err(|_| format!("{count} is too large"))
+}
+
+/// Most requests one instance may serve: a guest's heap may fragment over many requests, so
+/// even reused instances are renewed now and then.
+const MAX_REUSE: u64 = 1_000_000;
+
+pub(crate) fn reuse(count: u64) -> Result<u32, String> {
+    if !(1..=MAX_REUSE).contains(&count) {
+        return Err(format!("must be between 1 and {MAX_REUSE}, not {count}"));
     }
     u32::try_from(count).map_err(|_| format!("{count} is too large"))
 }
@@ -471,7 +488,7 @@ mod tests {
             .apply_section(
                 &yaml(
                     "{request_timeout: 5s, memory_limit: 32MiB, max_concurrent: 10, \
-                      max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, \
+                      reuse: 100, max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, \
                       header_timeout: 2, idle_timeout: 1.5, grace_period: 0, log_level: debug, \
                       log_format: json, cache_dir: c, reload: true, \
                       dir: [public, '/srv/data::/data']}",
@@ -485,6 +502,7 @@ mod tests {
                 request_timeout: Some(Duration::from_secs(5)),
                 memory_limit: 32 << 20,
                 max_concurrent: 10,
+                reuse: 100,
                 max_body_size: 1024,
                 max_header_size: 8 << 10,
                 max_headers: 20,
@@ -549,6 +567,10 @@ mod tests {
             (
                 "{max_concurrent: 0}",
                 "invalid setting 'host.max_concurrent': must be between 1 and 10000",
+            ),
+            (
+                "{reuse: 0}",
+                "invalid setting 'host.reuse': must be between 1 and 1000000",
             ),
             (
                 "{max_header_size: 100}",

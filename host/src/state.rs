@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
@@ -21,8 +21,11 @@ use crate::options::DirMapping;
 /// The environment variable carrying the merged settings, the only one a guest sees.
 pub(crate) const SETTINGS_VAR: &str = "NANOHTTP_SETTINGS";
 
-/// Store data for one request: created fresh per request, dropped with its instance.
+/// Store data for one instance: created with it (per request, unless `--reuse` keeps
+/// instances for several), dropped with it.
 pub(crate) struct RequestState {
+    /// The request being served, named in the guest's log lines.
+    label: RequestLabel,
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -34,18 +37,17 @@ impl RequestState {
     /// The guest gets `NANOHTTP_SETTINGS` and nothing else from the host's environment, no
     /// arguments, no sockets, an empty stdin, and no files but the `dirs` mapped in, read-only;
     /// what it writes to stdout and stderr becomes log lines (target `nanohttp::guest`)
-    /// prefixed with `label` (the request's method and path). Each of its linear memories may
-    /// grow to `memory_limit` bytes.
+    /// prefixed with the label of the request being served (see [`RequestState::serving`]).
+    /// Each of its linear memories may grow to `memory_limit` bytes.
     ///
     /// # Errors
     /// A mapped directory cannot be opened (it was checked at start-up, but may have gone).
     pub(crate) fn new(
         settings: &str,
         memory_limit: usize,
-        label: &str,
         dirs: &[DirMapping],
     ) -> anyhow::Result<Self> {
-        let label: Arc<str> = label.into();
+        let label = RequestLabel::default();
         let mut builder = WasiCtx::builder();
         for dir in dirs {
             builder
@@ -65,12 +67,13 @@ impl RequestState {
             })
             .stderr(GuestOutput {
                 stream: "stderr",
-                label,
+                label: label.clone(),
             })
             .allow_tcp(false)
             .allow_udp(false)
             .build();
         Ok(Self {
+            label,
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
@@ -80,6 +83,12 @@ impl RequestState {
                 refused: false,
             },
         })
+    }
+
+    /// Names the request the instance serves from now on (its method and path), for the
+    /// guest's log lines.
+    pub(crate) fn serving(&self, label: String) {
+        *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label.into();
     }
 
     /// For [`wasmtime::Store::limiter`].
@@ -125,11 +134,25 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
+/// The request an instance is serving, shared with its output streams: a reused instance's
+/// streams outlive a request.
+#[derive(Clone, Default)]
+struct RequestLabel(Arc<Mutex<Arc<str>>>);
+
+impl RequestLabel {
+    fn get(&self) -> Arc<str> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// A guest's stdout or stderr: whole lines become `info` events of target `nanohttp::guest`,
 /// with the stream and the request's method and path.
 struct GuestOutput {
     stream: &'static str,
-    label: Arc<str>,
+    label: RequestLabel,
 }
 
 impl IsTerminal for GuestOutput {
@@ -154,7 +177,7 @@ const MAX_LINE: usize = 8 << 10;
 /// Buffers a stream's bytes until a newline, then logs the line.
 struct LineWriter {
     stream: &'static str,
-    label: Arc<str>,
+    label: RequestLabel,
     pending: Vec<u8>,
 }
 
@@ -166,7 +189,7 @@ impl LineWriter {
             target: "nanohttp::guest",
             stream = self.stream,
             "{} [{}] {line}",
-            self.label,
+            self.label.get(),
             self.stream
         );
     }
