@@ -116,8 +116,9 @@ pub fn handle_incoming<A: Application + Default + 'static>(
             return sink.send_status(&HttpStatus::internal_server_error());
         }
     };
-    match read_head(&request).and_then(|parts| Ok((parts, WasiBody::new(request)?))) {
-        Ok((parts, body)) => {
+    match read_head(&request) {
+        Ok(parts) => {
+            let body = WasiBody::new(request);
             let ctx =
                 Context::from_parts(parts, Source::Reader(Box::new(body)), Arc::clone(settings));
             serve_context(app, ctx, sink);
@@ -160,27 +161,39 @@ fn read_head(request: &IncomingRequest) -> Result<http::request::Parts, HttpStat
 }
 
 /// The incoming body as a blocking reader; chunked bodies read the same way as sized ones.
+/// Taken from the request on the first read: a request whose body nobody reads costs no calls
+/// to the host for it.
 struct WasiBody {
     // Dropped in this order: the stream is a child of the body.
     stream: Option<InputStream>,
     body: Option<IncomingBody>,
+    request: Option<IncomingRequest>,
 }
 
 impl WasiBody {
-    fn new(request: IncomingRequest) -> Result<Self, HttpStatus> {
-        let broken = || HttpStatus::bad_request().with_reason("Incomplete Request Body");
-        let body = request.consume().map_err(|()| broken())?;
-        let stream = body.stream().map_err(|()| broken())?;
-        Ok(Self {
-            stream: Some(stream),
-            body: Some(body),
-        })
+    fn new(request: IncomingRequest) -> Self {
+        Self {
+            stream: None,
+            body: None,
+            request: Some(request),
+        }
+    }
+
+    /// The body's stream, taken from the request the first time; `None` once it has ended.
+    fn stream(&mut self) -> std::io::Result<Option<&InputStream>> {
+        if let Some(request) = self.request.take() {
+            let broken = || std::io::Error::other("the host has no body for this request");
+            let body = request.consume().map_err(|()| broken())?;
+            self.stream = Some(body.stream().map_err(|()| broken())?);
+            self.body = Some(body);
+        }
+        Ok(self.stream.as_ref())
     }
 }
 
 impl std::io::Read for WasiBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let Some(stream) = &self.stream else {
+        let Some(stream) = self.stream()? else {
             return Ok(0);
         };
         let want = u64::try_from(buf.len()).unwrap_or(u64::MAX);
@@ -207,6 +220,8 @@ impl std::io::Read for WasiBody {
 /// Writes the response to the pending `response-outparam` and the outgoing body stream.
 struct WasiSink {
     body: Option<(OutgoingBody, OutputStream)>,
+    /// Bytes written since the last flush.
+    unflushed: bool,
     /// Answering HEAD: the body stays empty.
     head_only: bool,
 }
@@ -222,6 +237,7 @@ impl WasiSink {
     fn pending(head_only: bool) -> Self {
         Self {
             body: None,
+            unflushed: false,
             head_only,
         }
     }
@@ -281,6 +297,17 @@ impl ResponseSink for WasiSink {
         let Some((_, stream)) = &self.body else {
             return false;
         };
+        if chunk.is_empty() {
+            return true;
+        }
+        // What wasi:io lets a stream take at once: one call to the host writes and flushes it
+        // (with whatever bigger chunks left unflushed).
+        const SMALL: usize = 4096;
+        if chunk.len() <= SMALL {
+            self.unflushed = false;
+            return stream.blocking_write_and_flush(chunk).is_ok();
+        }
+        self.unflushed = true;
         while !chunk.is_empty() {
             let permitted = match stream.check_write() {
                 Ok(0) => {
@@ -303,7 +330,7 @@ impl ResponseSink for WasiSink {
         let Some((body, stream)) = self.body.take() else {
             return;
         };
-        let flushed = stream.blocking_flush().is_ok();
+        let flushed = !self.unflushed || stream.blocking_flush().is_ok();
         drop(stream);
         if error.is_none()
             && flushed
