@@ -349,7 +349,7 @@ fn bad_host_options_are_one_line_errors() {
         &["-o", "host.timeout=1s", echo],
         1,
         "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
-         memory_limit, max_concurrent, max_body_size, max_header_size, max_headers, \
+         memory_limit, max_concurrent, reuse, max_body_size, max_header_size, max_headers, \
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
          reload, dir",
     );
