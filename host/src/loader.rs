@@ -313,7 +313,7 @@ impl App {
             })
             .map_err(|e| Failure::Guest(e.into()))?;
 
-        let guest = tokio::spawn(async move {
+        let guest = async move {
             let run = async {
                 let proxy = match proxy {
                     Some(proxy) => proxy,
@@ -386,33 +386,43 @@ impl App {
                 return Ok(());
             }
             Err(failure)
-        });
+        };
 
-        let result = match receiver.await {
-            Ok(Ok(response)) => Ok(response.map(|body| {
+        let mut guest = GuestRun(Some(Box::pin(guest)));
+        let mut receiver = receiver;
+        // Until the response is set (or the guest ends without one), whichever comes first.
+        let (response, ended) = tokio::select! {
+            biased;
+            response = &mut receiver => match response {
+                Ok(response) => (Some(response), None),
+                // The store is gone without a response: the guest is ending; ask it why.
+                Err(_) => (None, Some((&mut guest).await)),
+            },
+            ended = &mut guest => (receiver.try_recv().ok(), Some(ended)),
+        };
+        let result = match response {
+            Some(Ok(response)) => Ok(response.map(|body| {
                 GuestBody {
                     inner: body,
                     failed,
                 }
                 .boxed_unsync()
             })),
-            Ok(Err(code)) => Err(Failure::Guest(anyhow!(
+            Some(Err(code)) => Err(Failure::Guest(anyhow!(
                 "the guest answered with an error instead of a response: {code:?}"
             ))),
-            // The guest's store is gone without a response: the task is done, ask it why.
-            Err(_) => match guest.await {
-                Ok(Ok(())) => Err(Failure::Guest(anyhow!(
-                    "the guest returned without setting a response"
-                ))),
-                Ok(Err(Failure::Guest(error))) => Err(Failure::Guest(
+            None => match ended {
+                Some(Err(Failure::Guest(error))) => Err(Failure::Guest(
                     error.context("the guest failed before responding"),
                 )),
-                Ok(Err(failure)) => Err(failure),
-                Err(join) => Err(Failure::Guest(
-                    anyhow::Error::new(join).context("the guest task panicked"),
-                )),
+                Some(Err(failure)) => Err(failure),
+                Some(Ok(())) | None => Err(Failure::Guest(anyhow!(
+                    "the guest returned without setting a response"
+                ))),
             },
         };
+        // Whatever is left of the guest's run (a body still streaming) goes on as a task of
+        // its own when `guest` is dropped.
         // A body over the limit is the client's doing, whatever the guest made of it.
         if too_large.load(Ordering::Acquire) {
             return Err(Failure::BodyTooLarge(limits.body));
@@ -457,6 +467,44 @@ fn prepare(
         )
     })?;
     Ok(Loaded::new(pre))
+}
+
+/// One request's run of its guest. The request's own task drives it until the response is
+/// known: most guests write their whole response in one go, so they end there, without a task
+/// of their own and the hand-off between threads it costs. What is left of a run when this is
+/// dropped (a body still streaming, or a client gone before the response) carries on as a
+/// task of its own, within its limits as before.
+struct GuestRun(Option<Run>);
+
+/// The future of a guest's run: `Err` when it failed before responding.
+type Run = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+
+impl Future for GuestRun {
+    type Output = Result<(), Failure>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let run = self
+            .0
+            .as_mut()
+            .expect("a guest run is not polled after it ended");
+        let ended = std::task::ready!(run.as_mut().poll(cx));
+        self.0 = None;
+        Poll::Ready(ended)
+    }
+}
+
+impl Drop for GuestRun {
+    fn drop(&mut self) {
+        let Some(run) = self.0.take() else { return };
+        // Outside a runtime (it is shutting down), the run ends here, its instance dropped.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(failure) = run.await {
+                    tracing::debug!("a guest whose client went away: {failure}");
+                }
+            });
+        }
+    }
 }
 
 /// A guest's response body: ends in an error if the guest failed before finishing it.
