@@ -3,6 +3,7 @@
 //! memory, body size, requests at once): a fresh instance per request, or with `--reuse`, one
 //! that served earlier requests cleanly.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -45,6 +46,9 @@ const MAX_TABLES_PER_COMPONENT: u32 = 4;
 /// Bytes of each memory and table slot kept resident between instances (see [`engine`]).
 const KEEP_RESIDENT_MEMORY: usize = 1 << 20;
 const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+
+/// How long a reused instance may wait for a request before it is let go (`--reuse`).
+const IDLE_LIFETIME: Duration = Duration::from_secs(10);
 
 /// How often running guests yield to the tokio scheduler (one epoch tick), so a busy guest
 /// cannot hold a worker thread for longer than this; also how late, at most, a guest that
@@ -111,9 +115,10 @@ struct Limits {
 struct Loaded {
     pre: ProxyPre<RequestState>,
     /// Instances that may serve another request (`--reuse`), most recently used last. Each
-    /// holds a slot of the pool, and there are never more than `--max-concurrent`: a request
-    /// only instantiates when none is waiting here.
-    idle: Mutex<Vec<Warm>>,
+    /// holds a slot of the pool and its memory, and there are never more than
+    /// `--max-concurrent`: a request only instantiates when none is waiting here. Those left
+    /// unused for [`IDLE_LIFETIME`] (after a burst) are let go.
+    idle: Mutex<VecDeque<Warm>>,
     /// Set once a newer version is served: this one's instances are not kept any more.
     retired: AtomicBool,
 }
@@ -122,7 +127,7 @@ impl Loaded {
     fn new(pre: ProxyPre<RequestState>) -> Self {
         Self {
             pre,
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(VecDeque::new()),
             retired: AtomicBool::new(false),
         }
     }
@@ -131,15 +136,29 @@ impl Loaded {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .pop()
+            .pop_back()
     }
 
-    /// Keeps `warm` for a later request, unless this version was retired meanwhile.
-    fn keep(&self, warm: Warm) {
+    /// Keeps an instance that has served `served` requests for a later one, unless this
+    /// version was retired meanwhile.
+    fn keep(&self, store: Store<RequestState>, proxy: Proxy, served: u32) {
+        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if !self.retired.load(Ordering::Acquire) {
-            idle.push(warm);
+        if self.retired.load(Ordering::Acquire) {
+            return;
         }
+        while idle
+            .front()
+            .is_some_and(|oldest| now - oldest.idle_since > IDLE_LIFETIME)
+        {
+            idle.pop_front();
+        }
+        idle.push_back(Warm {
+            store,
+            proxy,
+            served,
+            idle_since: now,
+        });
     }
 
     /// Serves no more: the waiting instances go back to the pool now.
@@ -156,6 +175,7 @@ struct Warm {
     proxy: Proxy,
     /// Requests it has served, all of them cleanly.
     served: u32,
+    idle_since: Instant,
 }
 
 /// A compiled, linked and checked component, ready to serve: instantiation per request is a
@@ -269,6 +289,7 @@ impl App {
                 store,
                 proxy,
                 served,
+                ..
             }) => (store, Some(proxy), served),
             None => (self.new_store(loaded.pre.engine())?, None, 0),
         };
@@ -339,11 +360,7 @@ impl App {
                 Ok(proxy) => {
                     let hit_limit = out_of_memory || over_limit.load(Ordering::Acquire);
                     if served + 1 < limits.reuse && !hit_limit {
-                        loaded.keep(Warm {
-                            store,
-                            proxy,
-                            served: served + 1,
-                        });
+                        loaded.keep(store, proxy, served + 1);
                     } else {
                         drop(store);
                     }
