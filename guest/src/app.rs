@@ -286,9 +286,18 @@ fn response_headers(ctx: &mut Context) -> HeaderMap {
 
 fn content_type_value(ctx: &Context) -> Option<HeaderValue> {
     let content_type = ctx.content_type()?;
+    // Runs for every response: plain string building, no formatting machinery.
+    let has_charset = content_type
+        .as_bytes()
+        .windows(b"charset=".len())
+        .any(|window| window.eq_ignore_ascii_case(b"charset="));
     let value = match ctx.encoding() {
-        Some(charset) if !content_type.contains("charset=") => {
-            Cow::Owned(format!("{content_type}; charset={charset}"))
+        Some(charset) if !has_charset => {
+            let mut value = String::with_capacity(content_type.len() + 10 + charset.len());
+            value.push_str(content_type);
+            value.push_str("; charset=");
+            value.push_str(charset);
+            Cow::Owned(value)
         }
         _ => Cow::Borrowed(content_type),
     };
