@@ -96,8 +96,8 @@ impl Runtime {
         version.as_deref()
     }
 
-    /// The command serving `component` on `addr`, with `settings` (YAML) in the guest's
-    /// `NANOHTTP_SETTINGS`. `scratch` holds jco's transpiled code.
+    /// The command serving `component` on `addr`, with `settings` (the guest's text, passed
+    /// as it is) in the guest's `NANOHTTP_SETTINGS`. `scratch` holds jco's transpiled code.
     fn command(
         self,
         component: &Path,
@@ -108,9 +108,9 @@ impl Runtime {
         let mut command = Command::new(self.program());
         match self {
             Runtime::Wasmtime => {
-                // `-Scli`: the guest imports wasi:cli interfaces beyond the proxy world
-                // (environment, exit); `--env` is the only variable the guest sees besides
-                // wasmtime's own `INSTANCE_ID`.
+                // `-Scli`: Rust's std and the settings make the guest import more of wasi:cli
+                // than the proxy world has (environment, exit, terminal-*); `--env` is the
+                // only variable the guest sees besides wasmtime's own `INSTANCE_ID`.
                 command.args(["serve", "-Scli", "--addr", &addr.to_string()]);
                 if let Some(settings) = settings {
                     command.arg(format!("--env={SETTINGS_VAR}={settings}"));
