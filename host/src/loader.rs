@@ -251,10 +251,18 @@ impl App {
         Ok(())
     }
 
+    /// A store for a new instance, with its WASI context and memory limit.
+    fn new_store(&self, engine: &Engine) -> Result<Store<RequestState>, Failure> {
+        let state = RequestState::new(&self.settings, self.limits.memory, &self.dirs)
+            .map_err(Failure::Guest)?;
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| state.limiter());
+        Ok(store)
+    }
+
     /// Runs one request in an instance: a waiting one with `--reuse`, else a fresh one.
-    /// Resolves once the guest has set the response
-    /// (status and headers); the body streams from the guest while it keeps running, until
-    /// it finishes or the time limit cuts it.
+    /// Resolves once the guest has set the response (status and headers); the body streams
+    /// from the guest while it keeps running, until it finishes or the time limit cuts it.
     ///
     /// `Err` when the host answers instead (see [`Failure`]); a trap after the response was
     /// set is logged here and cuts the body.
@@ -405,6 +413,8 @@ impl App {
             Err(failure)
         };
 
+        // Whatever is left of the run once this function returns (a body still streaming)
+        // goes on as a task of its own when `guest` is dropped.
         let mut guest = GuestRun(Some(Box::pin(guest)));
         let mut receiver = receiver;
         // Until the response is set (or the guest ends without one), whichever comes first.
@@ -438,24 +448,11 @@ impl App {
                 ))),
             },
         };
-        // Whatever is left of the guest's run (a body still streaming) goes on as a task of
-        // its own when `guest` is dropped.
         // A body over the limit is the client's doing, whatever the guest made of it.
         if too_large.load(Ordering::Acquire) {
             return Err(Failure::BodyTooLarge(limits.body));
         }
         result
-    }
-}
-
-impl App {
-    /// A store for a new instance, with its WASI context and memory limit.
-    fn new_store(&self, engine: &Engine) -> Result<Store<RequestState>, Failure> {
-        let state = RequestState::new(&self.settings, self.limits.memory, &self.dirs)
-            .map_err(Failure::Guest)?;
-        let mut store = Store::new(engine, state);
-        store.limiter(|state| state.limiter());
-        Ok(store)
     }
 }
 
