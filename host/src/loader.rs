@@ -292,7 +292,9 @@ impl App {
         let deadline = limits.request_timeout.map(|limit| started + limit);
 
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        let (mut store, proxy, served) = match loaded.take_idle() {
+        // Without `--reuse` no instance is ever kept: skip the pool's lock.
+        let warm = (limits.reuse > 1).then(|| loaded.take_idle()).flatten();
+        let (mut store, proxy, served) = match warm {
             Some(Warm {
                 store,
                 proxy,
