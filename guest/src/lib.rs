@@ -6,6 +6,7 @@ extern crate self as nanohttp;
 
 mod app;
 mod body;
+pub mod client;
 mod context;
 mod dispatch;
 mod form;

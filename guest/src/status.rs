@@ -191,6 +191,7 @@ plain_statuses! {
     internal_server_error => 500 "Internal Server Error";
     bad_gateway => 502 "Bad Gateway";
     service_unavailable => 503 "Service Unavailable";
+    gateway_timeout => 504 "Gateway Timeout";
 }
 
 redirect_statuses! {

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use clap::Parser;
 
 use crate::options::{self, DirMapping, HostOptions};
+use crate::outbound::OutboundFlags;
 use crate::settings::{self, Override};
 use crate::{demo, loader};
 
@@ -152,6 +153,9 @@ struct HostFlags {
         value_parser = parse_dir
     )]
     dirs: Vec<DirMapping>,
+
+    #[command(flatten)]
+    outbound: OutboundFlags,
 }
 
 /// The syntax only: `-C` may come later on the command line, so paths are resolved afterwards.
@@ -410,6 +414,7 @@ impl HostFlags {
                 host: resolve(&dir.host),
                 guest: dir.guest,
             }));
+        self.outbound.apply(&mut host.outbound, resolve);
     }
 }
 

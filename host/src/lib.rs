@@ -41,6 +41,7 @@ mod config;
 mod demo;
 mod loader;
 mod options;
+mod outbound;
 mod server;
 mod settings;
 mod state;

@@ -31,6 +31,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use crate::cache;
 use crate::config::Target;
 use crate::options::{DirMapping, HostOptions};
+use crate::outbound::Outbound;
 use crate::state::RequestState;
 
 /// The body of every response the host sends: the guest's stream, or the host's own text.
@@ -189,6 +190,8 @@ pub(crate) struct App {
     limits: Limits,
     cache_dir: Option<PathBuf>,
     permits: Arc<Semaphore>,
+    /// Guests' outgoing requests: the allow-list, TLS roots and per-upstream limits.
+    outbound: Arc<Outbound>,
     /// Dropping it stops the epoch thread.
     _ticker: mpsc::Sender<()>,
 }
@@ -227,6 +230,7 @@ impl App {
             },
             cache_dir: options.cache_dir.clone(),
             permits: Arc::new(Semaphore::new(options.max_concurrent as usize)),
+            outbound: Outbound::new(&options.outbound)?,
             _ticker: start_ticker(engine)?,
         })
     }
@@ -253,8 +257,13 @@ impl App {
 
     /// A store for a new instance, with its WASI context and memory limit.
     fn new_store(&self, engine: &Engine) -> Result<Store<RequestState>, Failure> {
-        let state = RequestState::new(&self.settings, self.limits.memory, &self.dirs)
-            .map_err(Failure::Guest)?;
+        let state = RequestState::new(
+            &self.settings,
+            self.limits.memory,
+            &self.dirs,
+            &self.outbound,
+        )
+        .map_err(Failure::Guest)?;
         let mut store = Store::new(engine, state);
         store.limiter(|state| state.limiter());
         Ok(store)
@@ -303,7 +312,9 @@ impl App {
             }) => (store, Some(proxy), served),
             None => (self.new_store(loaded.pre.engine())?, None, 0),
         };
-        store.data().serving(format!("{method} {}", uri.path()));
+        store
+            .data_mut()
+            .serving(format!("{method} {}", uri.path()), deadline);
         match deadline {
             // Every epoch tick, the guest yields to the scheduler, and traps once the
             // request's time is up: this is what stops a guest that loops without calling

@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use serde_yaml_ng::Value;
 
+use crate::outbound::OutboundOptions;
+
 /// The settings key holding the host's options.
 pub(crate) const SECTION: &str = "host";
 
@@ -51,6 +53,8 @@ pub(crate) struct HostOptions {
     pub(crate) reload: bool,
     /// Host directories mapped read-only into every instance (`--dir`, `host.dir`).
     pub(crate) dirs: Vec<DirMapping>,
+    /// Outgoing HTTP from guests: the allow-list and its limits.
+    pub(crate) outbound: OutboundOptions,
 }
 
 /// A host directory preopened read-only in every instance, at a path of the guest's choosing:
@@ -127,6 +131,7 @@ impl Default for HostOptions {
             cache_dir: default_cache_dir(),
             reload: false,
             dirs: Vec::new(),
+            outbound: OutboundOptions::default(),
         }
     }
 }
@@ -158,6 +163,14 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_dir",
     "reload",
     "dir",
+    "allow_outbound",
+    "outbound_connect_timeout",
+    "outbound_first_byte_timeout",
+    "outbound_between_bytes_timeout",
+    "outbound_max_body_size",
+    "outbound_max_in_flight",
+    "outbound_max_per_host",
+    "outbound_ca",
 ];
 
 impl HostOptions {
@@ -226,7 +239,11 @@ impl HostOptions {
                     other => vec![DirMapping::parse(&string_value(other)?, resolve)?],
                 }
             }
-            _ => return Err(format!("unknown option; known: {}", KEYS.join(", "))),
+            _ => {
+                if !self.outbound.apply_one(key, value, resolve)? {
+                    return Err(format!("unknown option; known: {}", KEYS.join(", ")));
+                }
+            }
         }
         Ok(())
     }
@@ -327,7 +344,7 @@ pub(crate) fn header_size(bytes: u64) -> Result<usize, String> {
     usize::try_from(bytes).map_err(|_| format!("{bytes} bytes is too large"))
 }
 
-fn duration_value(value: &Value) -> Result<Duration, String> {
+pub(crate) fn duration_value(value: &Value) -> Result<Duration, String> {
     match value {
         Value::Number(n) => n
             .as_f64()
@@ -339,7 +356,7 @@ fn duration_value(value: &Value) -> Result<Duration, String> {
     }
 }
 
-fn size_value(value: &Value) -> Result<u64, String> {
+pub(crate) fn size_value(value: &Value) -> Result<u64, String> {
     match value {
         Value::Number(n) => n
             .as_u64()
@@ -349,7 +366,7 @@ fn size_value(value: &Value) -> Result<u64, String> {
     }
 }
 
-fn count_value(value: &Value) -> Result<u64, String> {
+pub(crate) fn count_value(value: &Value) -> Result<u64, String> {
     match value {
         Value::Number(n) => n.as_u64().ok_or_else(|| format!("{n} is not a count")),
         Value::String(text) => text
@@ -360,7 +377,7 @@ fn count_value(value: &Value) -> Result<u64, String> {
     }
 }
 
-fn string_value(value: &Value) -> Result<String, String> {
+pub(crate) fn string_value(value: &Value) -> Result<String, String> {
     match value {
         Value::String(text) => Ok(text.clone()),
         other => Err(format!("expected text, not {other:?}")),
@@ -523,6 +540,7 @@ mod tests {
                         guest: "/data".into(),
                     },
                 ],
+                outbound: OutboundOptions::default(),
             }
         );
         options

@@ -5,18 +5,17 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use tokio::io::AsyncWrite;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{
-    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
-    WasiHttpView,
-};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::options::DirMapping;
+use crate::outbound::{Outbound, OutboundHooks};
 
 /// The environment variable carrying the merged settings, the only one a guest sees.
 pub(crate) const SETTINGS_VAR: &str = "NANOHTTP_SETTINGS";
@@ -29,7 +28,7 @@ pub(crate) struct RequestState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    hooks: NoOutgoingRequests,
+    hooks: OutboundHooks,
     limiter: MemoryLimiter,
 }
 
@@ -38,7 +37,8 @@ impl RequestState {
     /// arguments, no sockets, an empty stdin, and no files but the `dirs` mapped in, read-only;
     /// what it writes to stdout and stderr becomes log lines (target `nanohttp::guest`)
     /// prefixed with the label of the request being served (see [`RequestState::serving`]).
-    /// Each of its linear memories may grow to `memory_limit` bytes.
+    /// Each of its linear memories may grow to `memory_limit` bytes. Its outgoing requests go
+    /// through `outbound` (refused unless allowed).
     ///
     /// # Errors
     /// A mapped directory cannot be opened (it was checked at start-up, but may have gone).
@@ -46,6 +46,7 @@ impl RequestState {
         settings: &str,
         memory_limit: usize,
         dirs: &[DirMapping],
+        outbound: &Arc<Outbound>,
     ) -> anyhow::Result<Self> {
         let label = RequestLabel::default();
         let mut builder = WasiCtx::builder();
@@ -77,7 +78,7 @@ impl RequestState {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
-            hooks: NoOutgoingRequests,
+            hooks: OutboundHooks::new(outbound.clone()),
             limiter: MemoryLimiter {
                 limit: memory_limit,
                 refused: false,
@@ -86,9 +87,11 @@ impl RequestState {
     }
 
     /// Names the request the instance serves from now on (its method and path), for the
-    /// guest's log lines.
-    pub(crate) fn serving(&self, label: String) {
-        *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label.into();
+    /// guest's log lines and its outgoing requests', which also end by its `deadline`.
+    pub(crate) fn serving(&mut self, label: String, deadline: Option<Instant>) {
+        let label: Arc<str> = label.into();
+        self.hooks.serving(label.clone(), deadline);
+        *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label;
     }
 
     /// For [`wasmtime::Store::limiter`].
@@ -254,31 +257,5 @@ impl WasiHttpView for RequestState {
             table: &mut self.table,
             hooks: &mut self.hooks,
         }
-    }
-}
-
-/// Outgoing HTTP from guests is refused: `wasi:http/outgoing-handler.handle` fails with the
-/// error code `HTTP-request-denied`. Serving needs no client (and wasmtime's default one pulls
-/// in rustls); a later option can allow it, with an allow-list.
-struct NoOutgoingRequests;
-
-impl WasiHttpHooks for NoOutgoingRequests {
-    fn send_request(
-        &mut self,
-        _request: http::Request<WasiBody>,
-        _options: Option<RequestOptions>,
-        _response_error: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<WasiBody>,
-                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-                    ),
-                    HttpError,
-                >,
-            > + Send,
-    > {
-        Box::new(async { Err(HttpError::HttpRequestDenied) })
     }
 }

@@ -351,7 +351,26 @@ fn bad_host_options_are_one_line_errors() {
         "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
          memory_limit, max_concurrent, reuse, max_body_size, max_header_size, max_headers, \
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
-         reload, dir",
+         reload, dir, allow_outbound, outbound_connect_timeout, outbound_first_byte_timeout, \
+         outbound_between_bytes_timeout, outbound_max_body_size, outbound_max_in_flight, \
+         outbound_max_per_host, outbound_ca",
+    );
+    assert_fails(
+        &["--allow-outbound", "api.example.com", echo],
+        2,
+        "error: invalid value 'api.example.com' for '--allow-outbound <PATTERN>': \
+         'api.example.com' is not scheme://host[:port] (no scheme://) (see --help)",
+    );
+    assert_fails(
+        &["-o", "host.allow_outbound=https://x.test/path", echo],
+        1,
+        "error: invalid setting 'host.allow_outbound': 'https://x.test/path' is not \
+         scheme://host[:port] (a rule has no path, query or user)",
+    );
+    assert_fails(
+        &["--outbound-ca", "/nonexistent/ca.pem", echo],
+        1,
+        "error: cannot read the outbound CA file '/nonexistent/ca.pem': No such file or directory",
     );
     let missing = std::env::temp_dir().join(format!("nanohttp-cli-no-dir-{}", std::process::id()));
     let missing_mapping = format!("{}::/site", missing.display());

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod upstream;
+
 pub use nanohttp_host::{BackgroundServer, Config};
 
 /// The component built from `examples/<name>` (package `nanohttp-<name>`).
