@@ -25,8 +25,9 @@
 //! `host:` section, which holds the runner's
 //! own options (limits, timeouts, logs; see `nanohttp --help`). No arguments, files or sockets;
 //! each line the guest writes to stdout or stderr becomes a log line (target `nanohttp::guest`)
-//! prefixed with the request's method and path. Outgoing HTTP requests are refused
-//! (`HTTP-request-denied`).
+//! prefixed with the request's method and path. Outgoing HTTP requests
+//! (`wasi:http/outgoing-handler`) are refused (`HTTP-request-denied`) unless an
+//! `--allow-outbound` rule allows the upstream, and then held to the `--outbound-*` limits.
 //!
 //! # What a request may cost
 //! One fresh instance, for at most `--request-timeout` (then `504`), with each linear memory at

@@ -3,6 +3,7 @@
 //! reports every status as it is.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub mod upstream;
 
@@ -123,4 +124,60 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Sends every log line of the host (and the rest of this test binary), as JSON, to a buffer
+/// that [`log_lines`] searches. Call it before starting the servers whose logs a test reads.
+pub fn capture_logs() {
+    logs();
+}
+
+fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("info")
+            .with_writer(move || SharedWriter(writer.clone()))
+            .init();
+        buffer
+    })
+    .clone()
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The captured log lines (see [`capture_logs`]) containing `text`, parsed.
+///
+/// # Panics
+/// If a line is not JSON.
+pub fn log_lines(text: &str) -> Vec<serde_json::Value> {
+    let logs = logs();
+    let text_of_logs = String::from_utf8_lossy(
+        &logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    text_of_logs
+        .lines()
+        .filter(|line| line.contains(text))
+        .map(|line| serde_json::from_str(line).expect("a JSON log line"))
+        .collect()
 }

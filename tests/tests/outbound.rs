@@ -474,3 +474,31 @@ fn a_bad_ca_file_stops_the_host_before_it_listens() {
         "{error:#}"
     );
 }
+
+#[test]
+fn every_call_is_one_log_line() {
+    nanohttp_e2e::capture_logs();
+    let upstream = Upstream::start();
+    let server = caller(&["--allow-outbound", &upstream.rule()]);
+    let allowed = upstream.url("/weather?city=secret");
+    assert_eq!(get(&server, &fetch(&allowed, "")).0, 200);
+    let lines = nanohttp_e2e::log_lines(&upstream.url("/weather"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let fields = &lines[0]["fields"];
+    assert_eq!(lines[0]["target"], "nanohttp::outbound");
+    assert_eq!(fields["url"], upstream.url("/weather"), "no query in logs");
+    assert_eq!(fields["status"], 200);
+    assert_eq!(fields["rule"], upstream.rule());
+    assert_eq!(fields["outcome"], "complete");
+    assert_eq!(fields["request"], "GET /fetch");
+    assert!(fields["bytes"].as_u64().unwrap() > 0);
+
+    let refused = caller(&[]);
+    assert_eq!(get(&refused, &fetch(&upstream.url("/orders"), "")).0, 500);
+    let lines = nanohttp_e2e::log_lines(&upstream.url("/orders"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["outcome"], "refused");
+    let message = lines[0]["fields"]["message"].as_str().unwrap();
+    assert!(message.contains("no --allow-outbound rule"), "{message}");
+}

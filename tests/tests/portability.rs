@@ -311,13 +311,25 @@ impl Probe {
 /// runtime, sends every probe to each, and asserts that every runtime answers exactly as the
 /// host did. Returns the host's answers, one per probe, for absolute checks.
 fn same_everywhere(name: &str, settings: Option<&str>, probes: &[Probe]) -> Vec<Answer> {
+    same_on(&RUNTIMES, name, settings, &[], probes)
+}
+
+/// [`same_everywhere`] on `runtimes` only, with `host_args` for the `nanohttp` host too.
+fn same_on(
+    runtimes: &[Runtime],
+    name: &str,
+    settings: Option<&str>,
+    host_args: &[&str],
+    probes: &[Probe],
+) -> Vec<Answer> {
     let scratch = scratch(&format!("{name}-nanohttp"));
-    let args: Vec<String> = settings
+    let mut args: Vec<String> = settings
         .map(|yaml| {
             let file = scratch.write("settings.yml", yaml);
             vec!["-c".to_owned(), file.display().to_string()]
         })
         .unwrap_or_default();
+    args.extend(host_args.iter().map(|arg| (*arg).to_owned()));
     let host = serve(
         &example(name),
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -325,7 +337,7 @@ fn same_everywhere(name: &str, settings: Option<&str>, probes: &[Probe]) -> Vec<
     let expected: Vec<Answer> = probes.iter().map(|probe| probe.send(host.addr())).collect();
     drop(host);
 
-    for runtime in RUNTIMES {
+    for &runtime in runtimes {
         if runtime.installed().is_none() {
             continue;
         }
@@ -453,4 +465,33 @@ fn forms() {
     let statuses: Vec<u16> = answers.iter().map(|answer| answer.status).collect();
     assert_eq!(statuses, [200, 200, 400, 415, 200, 400, 200, 422, 405]);
     assert_eq!(answers[6].body, r#"{"age":30,"name":"Ann"}"#);
+}
+
+#[test]
+fn gateway_calls_its_upstream() {
+    // wasmtime serve lets a guest call anything; jco serve's outgoing HTTP is not checked here.
+    let upstream = nanohttp_e2e::upstream::Upstream::start();
+    let settings = format!(r#"{{"upstream": "{}"}}"#, upstream.url(""));
+    let rule = upstream.rule();
+    let answers = same_on(
+        &[Runtime::Wasmtime],
+        "gateway",
+        Some(&settings),
+        &["--allow-outbound", &rule],
+        &[
+            get("/relay"),
+            get("/forecast/tehran"),
+            get("/dashboard"),
+            get("/files/small.txt"),
+            get("/files/missing.txt"),
+        ],
+    );
+    let statuses: Vec<u16> = answers.iter().map(|answer| answer.status).collect();
+    // The test upstream has no `GET /`: the relay says so.
+    assert_eq!(statuses, [502, 200, 200, 200, 404]);
+    assert!(
+        answers[1].body.contains(r#""fahrenheit":70.7"#),
+        "{answers:?}"
+    );
+    assert_eq!(answers[3].body, "a small file\n");
 }

@@ -2,6 +2,9 @@
 //! `Hello, world!` as `text/plain; charset=utf-8` (what `examples/hello` answers) and every other
 //! request with `404`. One multi-threaded runtime with a worker per core, keep-alive on.
 //!
+//! It is also the upstream of the outbound benchmarks: `GET /` for a call proxied through a
+//! guest, and `GET /slow`, which answers `Hello, world!` after 20 ms, for fan-out latency.
+//!
 //! `bench-native-hello [ADDRESS]` listens on ADDRESS (default `127.0.0.1:8080`).
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -34,6 +37,8 @@ mod server {
 
     const HELLO: &str = "Hello, world!";
     const NOT_FOUND: &str = "404 Not Found\n";
+    /// How long `GET /slow` takes.
+    const SLOW: std::time::Duration = std::time::Duration::from_millis(20);
 
     pub(crate) async fn serve(address: &str) -> std::io::Result<()> {
         let listener = TcpListener::bind(address).await?;
@@ -61,10 +66,13 @@ mod server {
     async fn answer(
         request: Request<hyper::body::Incoming>,
     ) -> Result<Response<Full<Bytes>>, Infallible> {
-        let (status, body) = if request.method() == Method::GET && request.uri().path() == "/" {
-            (StatusCode::OK, HELLO)
-        } else {
-            (StatusCode::NOT_FOUND, NOT_FOUND)
+        let (status, body) = match (request.method(), request.uri().path()) {
+            (&Method::GET, "/") => (StatusCode::OK, HELLO),
+            (&Method::GET, "/slow") => {
+                tokio::time::sleep(SLOW).await;
+                (StatusCode::OK, HELLO)
+            }
+            _ => (StatusCode::NOT_FOUND, NOT_FOUND),
         };
         let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
         *response.status_mut() = status;

@@ -12,6 +12,7 @@
 //!     target/wasm32-wasip2/release/nanohttp_gateway.wasm
 //! ```
 //!
+//! - `GET /relay`: the upstream's `GET /`, passed on as text (the smallest proxy);
 //! - `GET /forecast/<city>`: the upstream's `GET /weather?city=<city>`
 //!   (`{"city", "temp_c", "conditions"}`) as `{"city", "celsius", "fahrenheit", "summary"}`;
 //! - `GET /dashboard`: `GET /users`, `/orders` and `/status` at once, merged into one object;
@@ -42,7 +43,18 @@ pub struct Root;
 impl Root {
     #[text]
     fn index(&self) -> &'static str {
-        "GET /forecast/<city>, GET /dashboard, GET /files/<name>\n"
+        "GET /relay, GET /forecast/<city>, GET /dashboard, GET /files/<name>\n"
+    }
+
+    /// One call, its body passed on.
+    #[text]
+    fn relay(&self, ctx: &Context) -> Result<String, HttpStatus> {
+        let response = Request::get(&upstream(ctx, "/")?).send()?;
+        if !response.status().is_success() {
+            return Err(HttpStatus::bad_gateway()
+                .with_reason(format!("Upstream answered {}", response.status())));
+        }
+        Ok(response.text()?)
     }
 
     /// One call, its JSON reshaped. An upstream that fails or times out answers for itself:

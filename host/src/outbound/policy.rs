@@ -101,7 +101,9 @@ impl Rule {
                 return Err(bad("malformed domain after *."));
             }
             HostPattern::Under(format!(".{domain}"))
-        } else if host.parse::<IpAddr>().is_ok() || is_name(&host) {
+        } else if let Ok(ip) = host.parse::<IpAddr>() {
+            HostPattern::Exact(ip.to_string())
+        } else if is_name(&host) {
             HostPattern::Exact(host)
         } else {
             return Err(bad("malformed host"));
@@ -192,7 +194,11 @@ pub(crate) enum Verdict<'a> {
 /// Checks `host` and `port` over `scheme` against every rule.
 pub(crate) fn check<'a>(rules: &'a [Rule], scheme: Scheme, host: &str, port: u16) -> Verdict<'a> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = host.to_ascii_lowercase();
+    // One spelling per address: `0:0::1` is `::1`.
+    let host = match host.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => host.to_ascii_lowercase(),
+    };
     let mut found = None;
     for rule in rules
         .iter()
@@ -328,6 +334,14 @@ mod tests {
         );
         assert_eq!(allowed(Https, "internal.test", 443), None);
         assert_eq!(check(&[], Https, "api.example.com", 443), Verdict::Refused);
+        let v6 = super::tests::rules(&["http://[::1]:8080"]);
+        assert!(matches!(
+            check(&v6, Http, "0:0:0:0:0:0:0:1", 8080),
+            Verdict::Allowed {
+                any_address: true,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -24,8 +24,8 @@ use super::policy::{self, Scheme, Verdict};
 /// The connection's remaining work once the response head is in.
 type Io = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Transport for T {}
 
 /// Sends `request` for the guest serving `label`, or says why not.
 pub(super) async fn send(
@@ -69,6 +69,9 @@ pub(super) async fn send(
         }
     };
     let limits = Limits::of(&shared.options, options, deadline);
+    // One deadline for all of connecting: a slot for the upstream, resolving, TCP, TLS and the
+    // HTTP handshake.
+    let connect_by = tokio::time::Instant::now() + limits.connect;
 
     // One request's own calls past its limit fail at once: waiting could deadlock a guest
     // that reads the bodies of earlier calls only once later ones have answered. The
@@ -84,7 +87,7 @@ pub(super) async fn send(
         ));
     };
     let host = shared.host_permits(&target.key());
-    let permits = match tokio::time::timeout(limits.connect, host.acquire_owned()).await {
+    let permits = match tokio::time::timeout_at(connect_by, host.acquire_owned()).await {
         Ok(Ok(host)) => [own, host],
         _ => {
             return Err(log.failed(
@@ -95,13 +98,13 @@ pub(super) async fn send(
         }
     };
     let stream =
-        match tokio::time::timeout(limits.connect, connect(&shared, &target, any_address)).await {
+        match tokio::time::timeout_at(connect_by, connect(&shared, &target, any_address)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err((error, why))) => return Err(log.failed(error, &why)),
             Err(_) => return Err(log.failed(HttpError::ConnectionTimeout, "connect timed out")),
         };
     let handshake = hyper::client::conn::http1::handshake(TokioIo::new(stream));
-    let (mut sender, conn) = match tokio::time::timeout(limits.connect, handshake).await {
+    let (mut sender, conn) = match tokio::time::timeout_at(connect_by, handshake).await {
         Ok(Ok(pair)) => pair,
         Ok(Err(error)) => return Err(log.failed(HttpError::Hyper(error), "handshake failed")),
         Err(_) => return Err(log.failed(HttpError::ConnectionTimeout, "handshake timed out")),
@@ -150,6 +153,7 @@ pub(super) async fn send(
             limit: limits.max_body_size,
             between_bytes: limits.between_bytes,
             stall: Box::pin(tokio::time::sleep(limits.between_bytes)),
+            waiting: false,
             log: Some((log, status.as_u16())),
             _permits: permits,
         }
@@ -234,7 +238,7 @@ async fn connect(
     shared: &Outbound,
     target: &Target,
     any_address: bool,
-) -> Result<Box<dyn Stream>, (HttpError, String)> {
+) -> Result<Box<dyn Transport>, (HttpError, String)> {
     let resolved: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(|error| {
@@ -402,7 +406,11 @@ struct UpstreamBody {
     received: u64,
     limit: u64,
     between_bytes: Duration,
+    /// Fires when the guest has waited `between_bytes` for the next piece.
     stall: Pin<Box<tokio::time::Sleep>>,
+    /// Whether `stall` runs: from the first poll after a piece, so time the guest spends
+    /// elsewhere (waiting for other calls) does not count.
+    waiting: bool,
     /// The log line and the status, until written.
     log: Option<(Log, u16)>,
     _permits: [OwnedSemaphorePermit; 2],
@@ -425,8 +433,14 @@ impl hyper::body::Body for UpstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = &mut *self;
+        if !this.waiting {
+            let until = tokio::time::Instant::now() + this.between_bytes;
+            this.stall.as_mut().reset(until);
+            this.waiting = true;
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
+                this.waiting = false;
                 let size = frame.data_ref().map_or(0, |data| data.len() as u64);
                 this.received += size;
                 if this.received > this.limit {
@@ -435,8 +449,6 @@ impl hyper::body::Body for UpstreamBody {
                         this.limit,
                     )))));
                 }
-                let next = tokio::time::Instant::now() + this.between_bytes;
-                this.stall.as_mut().reset(next);
                 if this.inner.is_end_stream() {
                     this.end("complete");
                 }

@@ -8,7 +8,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nanohttp_e2e::{BackgroundServer, component};
@@ -333,47 +333,9 @@ fn many_connections_at_once_are_all_answered() {
     assert_hello(&server);
 }
 
-/// Everything the host logs in this test binary, as JSON lines.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter("info")
-            .with_writer(move || SharedWriter(writer.clone()))
-            .init();
-        buffer
-    })
-    .clone()
-}
-
-struct SharedWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_lines(containing: &str) -> Vec<serde_json::Value> {
-    let logs = logs();
-    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    text.lines()
-        .filter(|line| line.contains(containing))
-        .map(|line| serde_json::from_str(line).expect("a JSON log line"))
-        .collect()
-}
-
 #[test]
 fn access_log_and_guest_output_are_log_lines() {
-    logs();
+    nanohttp_e2e::capture_logs();
     let server = serve(&faulty(), &[]);
     assert_eq!(
         get(&server, "/print?marker=access-test"),
@@ -383,7 +345,7 @@ fn access_log_and_guest_output_are_log_lines() {
     drop(server);
 
     let guest = eventually("the guest's lines", || {
-        let lines = log_lines("GET /print");
+        let lines = nanohttp_e2e::log_lines("GET /print");
         (lines.len() >= 2).then_some(lines)
     });
     let messages: Vec<&str> = guest
@@ -401,7 +363,7 @@ fn access_log_and_guest_output_are_log_lines() {
     assert!(guest.iter().all(|line| line["target"] == "nanohttp::guest"));
 
     let access = eventually("the access lines", || {
-        let lines: Vec<_> = log_lines("nanohttp::access")
+        let lines: Vec<_> = nanohttp_e2e::log_lines("nanohttp::access")
             .into_iter()
             .filter(|line| matches!(line["fields"]["path"].as_str(), Some("/print" | "/panic")))
             .collect();
