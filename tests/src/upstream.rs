@@ -37,6 +37,7 @@ type Reply = Response<BoxBody<Bytes, std::io::Error>>;
 pub struct Upstream {
     addr: SocketAddr,
     served: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -61,9 +62,12 @@ impl Upstream {
             .expect("a loopback port");
         let addr = listener.local_addr().expect("its address");
         let served = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
         let counter = served.clone();
+        let accepted = connections.clone();
         runtime.spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let counter = counter.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
@@ -79,6 +83,7 @@ impl Upstream {
         Self {
             addr,
             served,
+            connections,
             runtime: Some(runtime),
         }
     }
@@ -101,6 +106,11 @@ impl Upstream {
     /// Requests received so far.
     pub fn served(&self) -> usize {
         self.served.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 

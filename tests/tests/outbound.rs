@@ -63,6 +63,25 @@ fn an_allowed_upstream_is_called_and_its_answer_reshaped() {
 }
 
 #[test]
+fn a_connection_serves_the_next_call_once_its_body_was_read() {
+    let upstream = Upstream::start();
+    let server = caller(&["--allow-outbound", &upstream.rule()]);
+    for _ in 0..5 {
+        assert_eq!(get(&server, &fetch(&upstream.url("/status"), "")).0, 200);
+    }
+    assert_eq!(upstream.served(), 5);
+    assert_eq!(upstream.connections(), 1);
+    // A body not read to its end leaves its connection unusable: it is not kept.
+    let (status, _) = get(
+        &server,
+        &fetch(&upstream.url("/files/big.bin"), "&limit=10"),
+    );
+    assert_eq!(status, 502);
+    assert_eq!(get(&server, &fetch(&upstream.url("/status"), "")).0, 200);
+    assert_eq!(upstream.connections(), 2);
+}
+
+#[test]
 fn every_call_is_refused_by_default() {
     let upstream = Upstream::start();
     let server = caller(&[]);

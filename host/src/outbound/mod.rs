@@ -5,12 +5,14 @@
 //! - [`send`]: resolving, connecting (TLS with the webpki roots plus `--outbound-ca`), the
 //!   exchange and its timeouts, the response body's limit, and one log line per request
 //!   (target `nanohttp::outbound`);
+//! - [`pool`]: connections kept open for the next call to the same upstream;
 //! - [`options`]: the flags and `host.` keys, and their defaults;
 //! - this module: the state shared by every instance, and the per-request hooks
 //!   wasmtime-wasi-http calls.
 
 mod options;
 mod policy;
+mod pool;
 mod send;
 
 use std::collections::HashMap;
@@ -31,6 +33,8 @@ pub(crate) struct Outbound {
     /// One semaphore per upstream (`scheme://host:port`) with requests in flight or recently
     /// seen; idle ones are dropped when the map grows.
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Connections kept open for the next call to the same upstream.
+    pool: pool::Pool,
 }
 
 /// Upstreams remembered before idle ones are forgotten.
@@ -77,6 +81,7 @@ impl Outbound {
             options: options.clone(),
             tls: Arc::new(tls),
             hosts: Mutex::new(HashMap::new()),
+            pool: pool::Pool::default(),
         }))
     }
 

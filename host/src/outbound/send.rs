@@ -20,6 +20,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
 use super::Outbound;
 use super::policy::{self, Scheme, Verdict};
+use super::pool::Sender;
 
 /// The connection's remaining work once the response head is in.
 type Io = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -97,39 +98,35 @@ pub(super) async fn send(
             ));
         }
     };
-    let stream =
-        match tokio::time::timeout_at(connect_by, connect(&shared, &target, any_address)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err((error, why))) => return Err(log.failed(error, &why)),
-            Err(_) => return Err(log.failed(HttpError::ConnectionTimeout, "connect timed out")),
-        };
-    let handshake = hyper::client::conn::http1::handshake(TokioIo::new(stream));
-    let (mut sender, conn) = match tokio::time::timeout_at(connect_by, handshake).await {
-        Ok(Ok(pair)) => pair,
-        Ok(Err(error)) => return Err(log.failed(HttpError::Hyper(error), "handshake failed")),
-        Err(_) => return Err(log.failed(HttpError::ConnectionTimeout, "handshake timed out")),
+    let upstream = target.key();
+    let (mut sender, reused) = match shared.pool.take(&upstream).await {
+        Some(sender) => (sender, true),
+        None => {
+            let open = open(&shared, &target, any_address);
+            match tokio::time::timeout_at(connect_by, open).await {
+                Ok(Ok(sender)) => (sender, false),
+                Ok(Err((error, why))) => return Err(log.failed(error, &why)),
+                Err(_) => {
+                    return Err(log.failed(HttpError::ConnectionTimeout, "connect timed out"));
+                }
+            }
+        }
     };
 
     // The request line carries the path only; the host header names the upstream.
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     *request.uri_mut() = Uri::try_from(path).map_err(|_| HttpError::HttpRequestUriInvalid)?;
 
-    let mut conn = Box::pin(conn);
     let exchange = tokio::time::timeout(limits.first_byte, sender.send_request(request));
-    tokio::pin!(exchange);
-    // The connection is driven while the response is awaited; it may end first (the upstream
-    // closed), and the exchange then fails with the reason.
-    let mut conn_ended = false;
-    let response = loop {
-        tokio::select! {
-            response = &mut exchange => break response,
-            _ = &mut conn, if !conn_ended => conn_ended = true,
-        }
-    };
-    let response = match response {
+    let response = match exchange.await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
-            let why = format!("no response: {error}");
+            let kept = if reused {
+                " (on a kept connection)"
+            } else {
+                ""
+            };
+            let why = format!("no response{kept}: {error}");
             return Err(log.failed(HttpError::Hyper(error), &why));
         }
         Err(_) => {
@@ -140,12 +137,8 @@ pub(super) async fn send(
         }
     };
     let status = response.status();
-    let io: Io = Box::new(async move {
-        if !conn_ended {
-            conn.await.map_err(HttpError::Hyper)?;
-        }
-        Ok(())
-    });
+    // The connection runs as a task of its own (see `open`): nothing is left to drive here.
+    let io: Io = Box::new(async { Ok(()) });
     let response = response.map(|body| {
         UpstreamBody {
             inner: body,
@@ -155,6 +148,7 @@ pub(super) async fn send(
             stall: Box::pin(tokio::time::sleep(limits.between_bytes)),
             waiting: false,
             log: Some((log, status.as_u16())),
+            keep: Some((shared, upstream, sender)),
             _permits: permits,
         }
         .boxed_unsync()
@@ -230,6 +224,28 @@ impl Limits {
             max_body_size: host.max_body_size,
         }
     }
+}
+
+/// A new connection: [`connect`], then the HTTP/1.1 handshake; the connection itself runs as
+/// a task of its own, which ends when the upstream closes it or the sender is dropped.
+async fn open(
+    shared: &Outbound,
+    target: &Target,
+    any_address: bool,
+) -> Result<Sender, (HttpError, String)> {
+    let stream = connect(shared, target, any_address).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| {
+            let why = format!("handshake failed: {error}");
+            (HttpError::Hyper(error), why)
+        })?;
+    tokio::spawn(async move {
+        if let Err(error) = conn.await {
+            tracing::debug!(target: "nanohttp::outbound", "connection ended: {error}");
+        }
+    });
+    Ok(sender)
 }
 
 /// Resolves the host and connects to the first allowed address that answers; for `https`,
@@ -400,7 +416,7 @@ impl Log {
 
 /// An upstream's response body as the guest reads it: at most `limit` bytes, each piece
 /// within `between_bytes` of the last. Holds the request's in-flight slots until it is over,
-/// and logs the request then.
+/// logs the request then, and gives the connection back to the pool if the body was whole.
 struct UpstreamBody {
     inner: Incoming,
     received: u64,
@@ -413,13 +429,23 @@ struct UpstreamBody {
     waiting: bool,
     /// The log line and the status, until written.
     log: Option<(Log, u16)>,
+    /// The connection, kept for another call once this body was read to its end.
+    keep: Option<(Arc<Outbound>, String, Sender)>,
     _permits: [OwnedSemaphorePermit; 2],
 }
+
+/// How a response body ended.
+const COMPLETE: &str = "complete";
 
 impl UpstreamBody {
     fn end(&mut self, how: &str) {
         if let Some((log, status)) = self.log.take() {
             log.done(status, self.received, how);
+        }
+        if let Some((shared, upstream, sender)) = self.keep.take()
+            && how == COMPLETE
+        {
+            shared.pool.put(upstream, sender);
         }
     }
 }
@@ -450,7 +476,7 @@ impl hyper::body::Body for UpstreamBody {
                     )))));
                 }
                 if this.inner.is_end_stream() {
-                    this.end("complete");
+                    this.end(COMPLETE);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -464,7 +490,7 @@ impl hyper::body::Body for UpstreamBody {
                 Poll::Ready(Some(Err(error)))
             }
             Poll::Ready(None) => {
-                this.end("complete");
+                this.end(COMPLETE);
                 Poll::Ready(None)
             }
             Poll::Pending => {
@@ -490,7 +516,7 @@ impl hyper::body::Body for UpstreamBody {
 impl Drop for UpstreamBody {
     fn drop(&mut self) {
         let how = if hyper::body::Body::is_end_stream(&self.inner) {
-            "complete"
+            COMPLETE
         } else {
             "not read to the end"
         };
