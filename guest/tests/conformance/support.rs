@@ -2,17 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use nanohttp::testing::TestResponse;
-
-/// The status line as the original's tests compare it: `"603 Bad Happened"`.
-pub fn status_line(response: &TestResponse) -> String {
-    let reason = response.status.canonical_reason().unwrap_or("");
-    format!("{} {reason}", response.status.as_u16())
-}
-
 /// A `multipart/form-data` body of text fields and files `(name, filename, content)`, and its
 /// content type.
-pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> (String, Vec<u8>) {
     const BOUNDARY: &str = "conformance-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -39,11 +34,11 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (Str
 }
 
 /// A scratch directory removed on drop: the original's `make_temp_directory` fixture.
-pub struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
     /// A fresh directory; `files` are `(relative path, content)`, parents created as needed.
-    pub fn new(name: &str, files: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(name: &str, files: &[(&str, &str)]) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "nanohttp-conformance-{name}-{}",
             std::process::id()
@@ -58,7 +53,7 @@ impl TempDir {
         Self(dir)
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -71,8 +66,8 @@ impl Drop for TempDir {
 
 /// The original's `RequestValidator(fields)` called on a form: an application whose one handler
 /// validates the request's form against `fields` and answers the (converted) form as JSON.
-pub struct Validating {
-    pub fields: Vec<nanohttp::validate::Field>,
+pub(crate) struct Validating {
+    pub(crate) fields: Vec<nanohttp::validate::Field>,
 }
 
 #[nanohttp::controller]
@@ -91,7 +86,7 @@ impl nanohttp::Application for Validating {}
 
 /// Validates `form` (a JSON object, so values keep their types as in the original's dicts)
 /// against `fields`: the form as the handler sees it, or the error's status line.
-pub fn validate(
+pub(crate) fn validate(
     fields: Vec<nanohttp::validate::Field>,
     form: nanohttp::serde_json::Value,
 ) -> Result<nanohttp::serde_json::Value, String> {

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use nanohttp::prelude::*;
 use nanohttp::testing::TestClient;
 
-/// The original's `context.foo` and `context.bar`: per-request values on the context.
+/// The original's `context.foo` (set by `begin_request`) and `context.bar` (set by the handler,
+/// which removes `foo`): per-request values on the context.
 #[derive(Clone)]
-struct Foo(String);
+struct First(String);
 #[derive(Clone)]
-struct Bar(String);
+struct Second(String);
 
 /// The original counts calls in module globals; ours on the application (no statics: an
 /// instance may serve several requests, see the guide).
@@ -26,9 +27,12 @@ struct TestApp {
 impl TestApp {
     #[action]
     fn index(&self, ctx: &mut Context) -> String {
-        let foo = ctx.remove::<Foo>().map(|foo| foo.0).unwrap_or_default();
-        ctx.insert(Bar(foo.clone()));
-        format!("Index: {foo}")
+        let first = ctx
+            .remove::<First>()
+            .map(|first| first.0)
+            .unwrap_or_default();
+        ctx.insert(Second(first.clone()));
+        format!("Index: {first}")
     }
 }
 
@@ -38,14 +42,17 @@ impl Application for TestApp {
     }
 
     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
-        ctx.insert(Foo("Bar".into()));
+        ctx.insert(First("Bar".into()));
         self.begin_request.fetch_add(1, SeqCst);
         Ok(())
     }
 
     fn begin_response(&self, ctx: &mut Context) {
-        assert!(ctx.get::<Foo>().is_none());
-        assert!(ctx.get::<Bar>().is_some());
+        assert!(ctx.get::<First>().is_none());
+        assert_eq!(
+            ctx.get::<Second>().map(|second| second.0.as_str()),
+            Some("Bar")
+        );
         self.begin_response.fetch_add(1, SeqCst);
     }
 

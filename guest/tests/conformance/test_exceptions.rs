@@ -148,7 +148,8 @@ impl Application for Success {}
 /// Parametrised in the original over six statuses (six of its 91 test cases).
 #[test]
 fn test_http_success_headers() {
-    let statuses: [(fn() -> HttpStatus, u16, &str); 6] = [
+    type Case = (fn() -> HttpStatus, u16, &'static str);
+    let statuses: [Case; 6] = [
         (HttpStatus::no_content, 204, ""),
         (HttpStatus::created, 201, "201 Created\n"),
         (HttpStatus::accepted, 202, "202 Accepted\n"),

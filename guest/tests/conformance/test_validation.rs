@@ -298,11 +298,16 @@ fn test_readonly_validator() {
         validate(fields, json!({"a": null})),
         Err("400 Field: a Is Readonly".into())
     );
-    // The original's second half repeats `not_none` with a custom status (its own slip); ours
-    // checks `readonly` with one.
-    let fields = vec![Field::new("a").readonly().status("666 a is readonly")];
+    // The original's second half checks `not_none` under a readonly-sounding status; ours does
+    // that, then `readonly` with that status as well.
+    let fields = vec![Field::new("a").not_none().status("666 a is readonly")];
     assert_eq!(
         validate(fields, json!({"a": null})),
+        Err("666 a is readonly".into())
+    );
+    let fields = vec![Field::new("a").readonly().status("666 a is readonly")];
+    assert_eq!(
+        validate(fields, json!({"a": 1})),
         Err("666 a is readonly".into())
     );
 }
