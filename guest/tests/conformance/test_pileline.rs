@@ -74,7 +74,8 @@ fn test_iterable_pipeline() {
 // `test_iterable_but_bad_response` (a generator yielding an integer, a `TypeError`) have no run
 // time equivalent: a handler returning an integer, or a `Stream` of integers, does not compile
 // (`i32` implements neither `Reply` nor `Chunk`), with the hint of `Reply`'s
-// `#[diagnostic::on_unimplemented]`. That compile error is the behaviour; see docs/conformance.md.
+// `#[diagnostic::on_unimplemented]`. That compile error is the behaviour, checked by
+// `guest/macros/tests/ui/bad_return.rs` and `bad_chunk.rs`.
 
 #[derive(Default)]
 struct Empty;
