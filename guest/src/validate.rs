@@ -15,7 +15,8 @@ use crate::status::HttpStatus;
 /// Rules run in nanohttp's order whatever order they are written in: readonly, required,
 /// not_none, type, minimum, maximum, min_length, max_length, pattern, callback. Each may carry
 /// its own status: `.minimum(18).status("400 Too young")` applies to the rule just added.
-/// A field that is absent (and not required) is not checked further. Every value of a repeated
+/// A field that is absent (and not required) is not checked further, and a JSON `null` is checked
+/// by `not_none` only (the value rules skip it, as the original's do). Every value of a repeated
 /// field is checked. Type rules convert the values in the form, so the handler sees numbers.
 ///
 /// ```
@@ -241,6 +242,9 @@ impl Field {
                 Check::Type(ty) => {
                     let mut failed = false;
                     form.set_values(name, |value| {
+                        if is_null(value) {
+                            return value.clone();
+                        }
                         convert(value, *ty).unwrap_or_else(|| {
                             failed = true;
                             value.clone()
@@ -251,7 +255,10 @@ impl Field {
                     }
                 }
                 check => {
-                    for value in form.values(name) {
+                    // A JSON `null` is "no value": only `not_none` refuses it; the value rules
+                    // skip it, as in the original (whose criteria all skip `None`).
+                    let values = form.values(name);
+                    for value in values.filter(|v| matches!(check, Check::NotNone) || !is_null(v)) {
                         check_value(check, value, name).map_err(&fail)?;
                         if let Check::Callback(callback) = check {
                             callback(value)
@@ -263,6 +270,10 @@ impl Field {
         }
         Ok(())
     }
+}
+
+fn is_null(value: &FormValue) -> bool {
+    matches!(value, FormValue::Json(Value::Null))
 }
 
 fn type_name(ty: Type) -> &'static str {
@@ -473,6 +484,23 @@ mod tests {
             "400 Field: a Must Not Be Null"
         );
         assert_eq!(outcome(json_ctx(r#"{"a": 0}"#).validate(&rules)), "ok");
+    }
+
+    /// The original's `test_validation_max`: `maximum` lets `None` through; so do all value rules.
+    #[test]
+    fn null_is_checked_by_not_none_only() {
+        let rules = [Field::new("a")
+            .integer()
+            .maximum(10)
+            .min_length(1)
+            .pattern("^x$")
+            .callback(|_| Err(HttpStatus::bad_request()))];
+        let mut ctx = json_ctx(r#"{"a": null}"#);
+        assert_eq!(outcome(ctx.validate(&rules)), "ok");
+        assert!(matches!(
+            ctx.form().unwrap().value("a"),
+            Some(FormValue::Json(Value::Null))
+        ));
     }
 
     #[test]
