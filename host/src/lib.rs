@@ -39,6 +39,7 @@ mod background;
 mod cache;
 mod config;
 mod demo;
+mod kv;
 mod loader;
 mod options;
 mod server;

@@ -189,6 +189,8 @@ pub(crate) struct App {
     limits: Limits,
     cache_dir: Option<PathBuf>,
     permits: Arc<Semaphore>,
+    /// The key-value store every instance shares.
+    kv: Arc<crate::kv::Kv>,
     /// Dropping it stops the epoch thread.
     _ticker: mpsc::Sender<()>,
 }
@@ -207,6 +209,8 @@ impl App {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::kv::add_to_linker(&mut linker, RequestState::kv)?;
+        let kv = crate::kv::Kv::open(&options.kv)?;
         let loaded = prepare(
             &linker,
             &target.name,
@@ -227,6 +231,7 @@ impl App {
             },
             cache_dir: options.cache_dir.clone(),
             permits: Arc::new(Semaphore::new(options.max_concurrent as usize)),
+            kv,
             _ticker: start_ticker(engine)?,
         })
     }
@@ -253,7 +258,12 @@ impl App {
 
     /// A store for a new instance, with its WASI context and memory limit.
     fn new_store(&self, engine: &Engine) -> Result<Store<RequestState>, Failure> {
-        let state = RequestState::new(&self.settings, self.limits.memory, &self.dirs)
+        let state = RequestState::new(
+            &self.settings,
+            self.limits.memory,
+            &self.dirs,
+            self.kv.clone(),
+        )
             .map_err(Failure::Guest)?;
         let mut store = Store::new(engine, state);
         store.limiter(|state| state.limiter());

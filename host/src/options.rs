@@ -51,6 +51,8 @@ pub(crate) struct HostOptions {
     pub(crate) reload: bool,
     /// Host directories mapped read-only into every instance (`--dir`, `host.dir`).
     pub(crate) dirs: Vec<DirMapping>,
+    /// The key-value store guests use (`--kv`, `host.kv`).
+    pub(crate) kv: crate::kv::KvOptions,
 }
 
 /// A host directory preopened read-only in every instance, at a path of the guest's choosing:
@@ -127,6 +129,7 @@ impl Default for HostOptions {
             cache_dir: default_cache_dir(),
             reload: false,
             dirs: Vec::new(),
+            kv: crate::kv::KvOptions::default(),
         }
     }
 }
@@ -158,6 +161,7 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_dir",
     "reload",
     "dir",
+    "kv",
 ];
 
 impl HostOptions {
@@ -226,6 +230,7 @@ impl HostOptions {
                     other => vec![DirMapping::parse(&string_value(other)?, resolve)?],
                 }
             }
+            "kv" => self.kv.apply(value, resolve)?,
             _ => return Err(format!("unknown option; known: {}", KEYS.join(", "))),
         }
         Ok(())
@@ -327,7 +332,7 @@ pub(crate) fn header_size(bytes: u64) -> Result<usize, String> {
     usize::try_from(bytes).map_err(|_| format!("{bytes} bytes is too large"))
 }
 
-fn duration_value(value: &Value) -> Result<Duration, String> {
+pub(crate) fn duration_value(value: &Value) -> Result<Duration, String> {
     match value {
         Value::Number(n) => n
             .as_f64()
@@ -339,7 +344,7 @@ fn duration_value(value: &Value) -> Result<Duration, String> {
     }
 }
 
-fn size_value(value: &Value) -> Result<u64, String> {
+pub(crate) fn size_value(value: &Value) -> Result<u64, String> {
     match value {
         Value::Number(n) => n
             .as_u64()
@@ -349,7 +354,7 @@ fn size_value(value: &Value) -> Result<u64, String> {
     }
 }
 
-fn count_value(value: &Value) -> Result<u64, String> {
+pub(crate) fn count_value(value: &Value) -> Result<u64, String> {
     match value {
         Value::Number(n) => n.as_u64().ok_or_else(|| format!("{n} is not a count")),
         Value::String(text) => text
@@ -360,7 +365,7 @@ fn count_value(value: &Value) -> Result<u64, String> {
     }
 }
 
-fn string_value(value: &Value) -> Result<String, String> {
+pub(crate) fn string_value(value: &Value) -> Result<String, String> {
     match value {
         Value::String(text) => Ok(text.clone()),
         other => Err(format!("expected text, not {other:?}")),

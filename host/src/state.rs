@@ -31,6 +31,7 @@ pub(crate) struct RequestState {
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
     limiter: MemoryLimiter,
+    kv: crate::kv::KvCtx,
 }
 
 impl RequestState {
@@ -46,6 +47,7 @@ impl RequestState {
         settings: &str,
         memory_limit: usize,
         dirs: &[DirMapping],
+        kv: Arc<crate::kv::Kv>,
     ) -> anyhow::Result<Self> {
         let label = RequestLabel::default();
         let mut builder = WasiCtx::builder();
@@ -82,6 +84,7 @@ impl RequestState {
                 limit: memory_limit,
                 refused: false,
             },
+            kv: crate::kv::KvCtx::new(kv),
         })
     }
 
@@ -89,6 +92,15 @@ impl RequestState {
     /// guest's log lines.
     pub(crate) fn serving(&self, label: String) {
         *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label.into();
+        self.kv.begin_request();
+    }
+
+    /// The guest's `wasi:keyvalue` view (see `kv.rs`).
+    pub(crate) fn kv(&mut self) -> crate::kv::KvView<'_> {
+        crate::kv::KvView {
+            ctx: &mut self.kv,
+            table: &mut self.table,
+        }
     }
 
     /// For [`wasmtime::Store::limiter`].
