@@ -264,7 +264,7 @@ impl App {
             &self.dirs,
             self.kv.clone(),
         )
-            .map_err(Failure::Guest)?;
+        .map_err(Failure::Guest)?;
         let mut store = Store::new(engine, state);
         store.limiter(|state| state.limiter());
         Ok(store)

@@ -66,7 +66,10 @@ impl Tips {
         if !IDS.contains(&tip_id) {
             return Err(not_found(tip_id));
         }
-        let title = ctx.form()?.get("title").map(|title| title.trim().to_owned());
+        let title = ctx
+            .form()?
+            .get("title")
+            .map(|title| title.trim().to_owned());
         let Some(title) = title.filter(|title| !title.is_empty()) else {
             return Err(HttpStatus::bad_request().with_reason("A title is required"));
         };
@@ -100,7 +103,11 @@ impl Root {
                 .to_owned(),
         ];
         for tip in Tip::all()? {
-            page.push(format!("<li id=\"tip-{}\">{}</li>\n", tip.id, escape(&tip.title)));
+            page.push(format!(
+                "<li id=\"tip-{}\">{}</li>\n",
+                tip.id,
+                escape(&tip.title)
+            ));
         }
         page.push("</ul>\n</body></html>\n".to_owned());
         Ok(Stream(page))
@@ -163,9 +170,21 @@ mod tests {
             serde_json::json!({"id": 2, "title": "New <b>"})
         );
         assert_eq!(client.get("/tips").send().json()[1]["title"], "New <b>");
-        assert!(client.get("/").send().text().contains("<li id=\"tip-2\">New &lt;b&gt;</li>"));
-        assert_eq!(client.post("/tips/9").form(&[("title", "x")]).send().status, 404);
-        assert_eq!(client.post("/tips/2").form(&[("title", " ")]).send().status, 400);
+        assert!(
+            client
+                .get("/")
+                .send()
+                .text()
+                .contains("<li id=\"tip-2\">New &lt;b&gt;</li>")
+        );
+        assert_eq!(
+            client.post("/tips/9").form(&[("title", "x")]).send().status,
+            404
+        );
+        assert_eq!(
+            client.post("/tips/2").form(&[("title", " ")]).send().status,
+            400
+        );
     }
 
     #[test]
@@ -174,6 +193,9 @@ mod tests {
         let client = TestClient::new(Root::default())
             .with_kv(nanohttp::kv::MemoryStore::with_buckets(&["other"]));
         assert_eq!(client.get("/tips").send().status, 500);
-        assert_eq!(client.post("/tips/2").form(&[("title", "x")]).send().status, 500);
+        assert_eq!(
+            client.post("/tips/2").form(&[("title", "x")]).send().status,
+            500
+        );
     }
 }

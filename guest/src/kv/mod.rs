@@ -126,9 +126,16 @@ impl Bucket {
         })
     }
 
-    /// Opens the bucket named [`DEFAULT_BUCKET`].
+    /// Opens the host's default bucket: the one named [`DEFAULT_BUCKET`] (the `nanohttp`
+    /// host, Spin), else the one named `""` (`wasmtime serve -Skeyvalue` offers only that).
     pub fn open_default() -> Result<Self, KvError> {
-        Self::open(DEFAULT_BUCKET)
+        match Self::open(DEFAULT_BUCKET) {
+            Err(KvError::NoSuchStore(_)) => Self::open("").map_err(|error| match error {
+                KvError::NoSuchStore(_) => KvError::NoSuchStore(DEFAULT_BUCKET.to_owned()),
+                other => other,
+            }),
+            result => result,
+        }
     }
 
     /// The name it was opened with.

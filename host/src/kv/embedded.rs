@@ -23,13 +23,20 @@ impl Embedded {
     pub(super) fn open(path: &Path) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| {
-                format!("cannot create the key-value store's directory '{}'", dir.display())
+                format!(
+                    "cannot create the key-value store's directory '{}'",
+                    dir.display()
+                )
             })?;
         }
         let key = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
         open.retain(|(_, db)| db.strong_count() > 0);
-        if let Some(db) = open.iter().find(|(p, _)| *p == key).and_then(|(_, db)| db.upgrade()) {
+        if let Some(db) = open
+            .iter()
+            .find(|(p, _)| *p == key)
+            .and_then(|(_, db)| db.upgrade())
+        {
             return Ok(Self { db });
         }
         let db = Database::create(path).map_err(|e| {
@@ -89,11 +96,9 @@ fn read(db: &Database, def: Table<'_>, op: Op) -> Result<Reply, Fail> {
     Ok(match op {
         Op::Get(key) => Reply::Value(get(&key)?),
         Op::Exists(key) => Reply::Bool(get(&key)?.is_some()),
-        Op::GetMany(keys) => Reply::Values(
-            keys.iter()
-                .map(|key| get(key))
-                .collect::<Result<_, _>>()?,
-        ),
+        Op::GetMany(keys) => {
+            Reply::Values(keys.iter().map(|key| get(key)).collect::<Result<_, _>>()?)
+        }
         Op::List { cursor, page } => {
             let Some(table) = &table else {
                 return Ok(Reply::Keys(Vec::new(), None));

@@ -135,7 +135,10 @@ fn add_to_counter(current: Option<&[u8]>, delta: u64) -> Result<u64, Fail> {
 
 /// The guest's handle to an open bucket.
 #[derive(Debug)]
-#[allow(unreachable_pub, reason = "bindgen! re-exports it from the generated module")]
+#[allow(
+    unreachable_pub,
+    reason = "bindgen! re-exports it from the generated module"
+)]
 pub struct BucketRep {
     name: Arc<str>,
 }
@@ -246,7 +249,12 @@ impl KvView<'_> {
         })
     }
 
-    async fn one(&mut self, bucket: &Resource<BucketRep>, key: &str, op: Op) -> Result<Reply, Error> {
+    async fn one(
+        &mut self,
+        bucket: &Resource<BucketRep>,
+        key: &str,
+        op: Op,
+    ) -> Result<Reply, Error> {
         self.check_key(key)?;
         self.spend(1)?;
         self.run(bucket, op).await
@@ -335,7 +343,10 @@ impl atomics::Host for KvView<'_> {
         key: String,
         delta: u64,
     ) -> Result<u64, Error> {
-        match self.one(&bucket, &key, Op::Increment(key.clone(), delta)).await? {
+        match self
+            .one(&bucket, &key, Op::Increment(key.clone(), delta))
+            .await?
+        {
             Reply::Number(value) => Ok(value),
             reply => Err(unexpected(reply)),
         }

@@ -215,8 +215,14 @@ mod tests {
         let cases: &[(&str, Result<Backend, &str>)] = &[
             ("memory:", Ok(Backend::Memory)),
             ("file:kv.redb", Ok(Backend::File("/base/kv.redb".into()))),
-            ("file:/data/kv.redb", Ok(Backend::File("/data/kv.redb".into()))),
-            ("redis://127.0.0.1:6379/2", Ok(Backend::Redis("redis://127.0.0.1:6379/2".into()))),
+            (
+                "file:/data/kv.redb",
+                Ok(Backend::File("/data/kv.redb".into())),
+            ),
+            (
+                "redis://127.0.0.1:6379/2",
+                Ok(Backend::Redis("redis://127.0.0.1:6379/2".into())),
+            ),
             ("file:", Err("needs a path")),
             ("http://x", Err("is not a key-value store URL")),
         ];

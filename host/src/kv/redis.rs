@@ -91,9 +91,10 @@ impl Redis {
                     .map_err(|_| Fail::Other(format!("Redis cannot add {delta} to a counter")))?;
                 let value: i64 =
                     query(redis::cmd("INCRBY").arg(key(&k)).arg(delta), &mut conn).await?;
-                Reply::Number(u64::try_from(value).map_err(|_| {
-                    Fail::Other(format!("the counter is negative ({value})"))
-                })?)
+                Reply::Number(
+                    u64::try_from(value)
+                        .map_err(|_| Fail::Other(format!("the counter is negative ({value})")))?,
+                )
             }
             Op::GetMany(keys) if keys.is_empty() => Reply::Values(Vec::new()),
             Op::GetMany(keys) => {
@@ -130,7 +131,10 @@ async fn query<T: redis::FromRedisValue>(
     conn: &mut ConnectionManager,
 ) -> Result<T, Fail> {
     cmd.query_async(conn).await.map_err(|e| {
-        if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+        if e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
         {
             Fail::Unavailable(format!("Redis: {e}"))
         } else {
