@@ -172,7 +172,7 @@ impl Haproxy {
         let scratch = Scratch::new(&format!("haproxy-{name}"));
         let port = free_port();
         let mut config = format!(
-            "global\n  maxconn 20000\n\
+            "global\n  maxconn 2000\n\
              defaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  \
              timeout server 60s\n  retries 3\n  option redispatch\n\
              frontend web\n  bind 127.0.0.1:{port}\n  default_backend hosts\n\

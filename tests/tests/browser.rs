@@ -48,7 +48,8 @@ impl Chromium {
                 .get(format!("http://127.0.0.1:{port}/json/list"))
                 .call()
                 .ok()
-                .and_then(|mut r| r.body_mut().read_json::<Vec<Value>>().ok());
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+                .and_then(|text| serde_json::from_str::<Vec<Value>>(&text).ok());
             let url = pages.into_iter().flatten().find_map(|page| {
                 (page["type"] == "page")
                     .then(|| page["webSocketDebuggerUrl"].as_str().map(str::to_owned))

@@ -119,9 +119,14 @@ fn a_replica_killed_mid_load_loses_no_acknowledged_write() {
 
     let load = std::thread::spawn(move || increments(addr, "acked", 4_000, 16));
     // Kill one replica while the load runs.
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !load.is_finished(),
+        "the load ended before the kill: make it longer"
+    );
     a.kill();
     let acknowledged = load.join().unwrap();
+    eprintln!("{acknowledged} of 4000 increments acknowledged around the kill");
 
     let total = counter(b.addr(), "acked");
     assert!(
