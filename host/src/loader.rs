@@ -210,7 +210,6 @@ impl App {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         crate::kv::add_to_linker(&mut linker, RequestState::kv)?;
-        let kv = crate::kv::Kv::open(&options.kv)?;
         let loaded = prepare(
             &linker,
             &target.name,
@@ -218,6 +217,7 @@ impl App {
             options.memory_limit,
             options.cache_dir.as_deref(),
         )?;
+        let kv = crate::kv::Kv::open(&options.kv)?;
         Ok(App {
             linker,
             current: RwLock::new(Arc::new(loaded)),

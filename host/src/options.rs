@@ -496,7 +496,7 @@ mod tests {
                       reuse: 100, max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, \
                       header_timeout: 2, idle_timeout: 1.5, grace_period: 0, log_level: debug, \
                       log_format: json, cache_dir: c, reload: true, \
-                      dir: [public, '/srv/data::/data']}",
+                      dir: [public, '/srv/data::/data'], kv: {url: 'file:kv.redb'}}",
                 ),
                 |p| PathBuf::from("/base").join(p),
             )
@@ -528,6 +528,10 @@ mod tests {
                         guest: "/data".into(),
                     },
                 ],
+                kv: crate::kv::KvOptions {
+                    backend: crate::kv::KvBackend::File(PathBuf::from("/base/kv.redb")),
+                    ..crate::kv::KvOptions::default()
+                },
             }
         );
         options

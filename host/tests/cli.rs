@@ -351,7 +351,7 @@ fn bad_host_options_are_one_line_errors() {
         "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
          memory_limit, max_concurrent, reuse, max_body_size, max_header_size, max_headers, \
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
-         reload, dir",
+         reload, dir, kv",
     );
     let missing = std::env::temp_dir().join(format!("nanohttp-cli-no-dir-{}", std::process::id()));
     let missing_mapping = format!("{}::/site", missing.display());

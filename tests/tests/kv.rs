@@ -1,6 +1,6 @@
 //! `nanohttp::kv` end to end: every operation on each backend (memory, the embedded file,
 //! Redis), the limits, bad keys, unknown buckets, a `kill -9` of the host (the embedded store
-//! keeps every acknowledged write) and a Redis outage (`503`, the host keeps serving, and
+//! keeps every acknowledged write), two host processes on one embedded file and a Redis outage (`503`, the host keeps serving, and
 //! recovers). Redis is a `redis-server` the test starts on a free port.
 
 use std::time::{Duration, Instant};
@@ -421,21 +421,36 @@ fn the_demo_remembers_in_the_default_store_across_kill_9() {
 }
 
 #[test]
-fn a_second_process_on_the_same_file_is_refused_before_listening() {
-    let scratch = Scratch::new("kv-locked");
+fn two_processes_share_one_embedded_file() {
+    let scratch = Scratch::new("kv-shared-file");
     let file = format!("file:{}", scratch.path().join("kv.redb").display());
-    let _first = HostProcess::start(
-        HOST,
-        &["--kv", &file, "demo"],
-        &scratch.path().join("1.log"),
+    let kvops = component("nanohttp-fixture-kvops");
+    let kvops = kvops.to_str().unwrap();
+    let start =
+        |log: &str| HostProcess::start(HOST, &["--kv", &file, kvops], &scratch.path().join(log));
+    let (one, two) = (start("1.log"), start("2.log"));
+    let (one, two) = (
+        Api::new(format!("http://{}", one.addr())),
+        Api::new(format!("http://{}", two.addr())),
     );
-    let second = std::process::Command::new(HOST)
-        .args(["-b", "127.0.0.1:0", "--kv", &file, "demo"])
-        .output()
-        .unwrap();
-    assert!(!second.status.success());
-    let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("another process has it open"), "{stderr}");
+    assert_eq!(one.post("/set/default/shared", "from one"), ok("stored"));
+    assert_eq!(two.get("/get/default/shared"), ok("from one"));
+    assert_eq!(two.post("/set/default/shared", "from two"), ok("stored"));
+    assert_eq!(one.get("/get/default/shared"), ok("from two"));
+    // Increments from both processes at once: one write transaction at a time, none lost.
+    let threads: Vec<_> = [one, two]
+        .into_iter()
+        .map(|api| {
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    assert_eq!(api.post("/incr/default/both", "").0, 200);
+                }
+                api
+            })
+        })
+        .collect();
+    let apis: Vec<Api> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(apis[1].post("/incr/default/both?delta=0", ""), ok("200"));
 }
 
 #[test]

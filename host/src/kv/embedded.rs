@@ -1,7 +1,9 @@
 //! The embedded default: every bucket in one redb file (a table per bucket). Each write is
 //! one transaction committed with redb's default durability (`Immediate`: the file is synced
 //! before the commit returns), so a write the guest saw succeed survives a crash or `kill -9`
-//! of the host.
+//! of the host. The file is opened in redb's `MultiWriter` mode (byte-range locks; Linux,
+//! macOS, Windows): several host processes on one machine may share it, one write transaction
+//! at a time.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -39,18 +41,22 @@ impl Embedded {
         {
             return Ok(Self { db });
         }
-        let db = Database::create(path).map_err(|e| {
-            let hint = match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => {
-                    " (another process has it open: give each host its own file, or share Redis)"
-                }
-                _ => "",
-            };
-            anyhow!(
-                "cannot open the key-value store '{}': {e}{hint}",
-                path.display()
-            )
-        })?;
+        let db = redb::Builder::new()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            .create(path)
+            .map_err(|e| {
+                let hint = match e {
+                    redb::DatabaseError::DatabaseAlreadyOpen
+                    | redb::DatabaseError::LockProtocolMismatch => {
+                        " (another program has it open exclusively: give this host its own file)"
+                    }
+                    _ => "",
+                };
+                anyhow!(
+                    "cannot open the key-value store '{}': {e}{hint}",
+                    path.display()
+                )
+            })?;
         let db = Arc::new(db);
         open.push((key, Arc::downgrade(&db)));
         Ok(Self { db })

@@ -93,7 +93,7 @@ impl Kv {
             options::Backend::File(path) => Backend::Embedded(embedded::Embedded::open(path)?),
             options::Backend::Redis(url) => Backend::Redis(redis::Redis::new(url, options)?),
         };
-        tracing::info!(
+        tracing::debug!(
             target: "nanohttp::kv",
             "key-value store {} with buckets {}",
             options.backend.describe(),
