@@ -236,3 +236,96 @@ fn parse_counter(bytes: &[u8]) -> Result<u64, KvError> {
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| KvError::Other("the value is not a counter (decimal text)".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Bucket;
+    use super::*;
+
+    fn with_store<T>(store: &MemoryStore, f: impl FnOnce() -> T) -> T {
+        let _current = enter(store);
+        f()
+    }
+
+    #[test]
+    fn pages_follow_key_order_and_end_with_no_cursor() {
+        let store = MemoryStore::default().with_limits(Limits {
+            list_page_size: 2,
+            ..Limits::default()
+        });
+        with_store(&store, || {
+            let bucket = Bucket::open_default().unwrap();
+            for key in ["c", "a", "e", "b", "d"] {
+                bucket.set(key, key.as_bytes()).unwrap();
+            }
+            let pages: Vec<KeyPage> = [None, Some(2), Some(4), Some(9)]
+                .into_iter()
+                .map(|cursor| bucket.list_keys(cursor).unwrap())
+                .collect();
+            assert_eq!(pages[0].keys, ["a", "b"]);
+            assert_eq!(pages[0].cursor, Some(2));
+            assert_eq!(pages[1].keys, ["c", "d"]);
+            assert_eq!(pages[2].keys, ["e"]);
+            assert_eq!(pages[2].cursor, None);
+            assert!(pages[3].keys.is_empty() && pages[3].cursor.is_none());
+            assert_eq!(bucket.keys().unwrap(), ["a", "b", "c", "d", "e"]);
+        });
+    }
+
+    #[test]
+    fn limits_and_errors() {
+        let store = MemoryStore::with_buckets(&["default", "b"]).with_limits(Limits {
+            max_key_size: 3,
+            max_value_size: 4,
+            list_page_size: 10,
+        });
+        with_store(&store, || {
+            let bucket = Bucket::open("b").unwrap();
+            let cases: &[(Result<(), KvError>, &str)] = &[
+                (bucket.set("", b"x"), "invalid key"),
+                (bucket.set("abcd", b"x"), "a key of 4 bytes"),
+                (bucket.set("abc", b"12345"), "a value of 5 bytes"),
+                (bucket.set_many(&[("a", b"1"), ("", b"2")]), "invalid key"),
+                (bucket.delete_many(&["abcd"]), "a key of 4 bytes"),
+            ];
+            for (result, expected) in cases {
+                let error = result.as_ref().unwrap_err().to_string();
+                assert!(
+                    error.contains(expected),
+                    "{error} should contain {expected}"
+                );
+            }
+            assert_eq!(
+                bucket.get("a").unwrap(),
+                None,
+                "a refused batch wrote nothing"
+            );
+            bucket.set("w", b"word").unwrap();
+            assert!(matches!(bucket.increment("w", 1), Err(KvError::Other(_))));
+            assert_eq!(bucket.increment("n", u64::MAX).unwrap(), u64::MAX);
+            assert!(bucket.increment("n", 1).is_err(), "overflow is an error");
+            assert_eq!(
+                Bucket::open("c").unwrap_err(),
+                KvError::NoSuchStore("c".into())
+            );
+            assert_eq!(store.dump("b").len(), 2);
+        });
+    }
+
+    #[test]
+    fn errors_become_statuses() {
+        use crate::status::HttpStatus;
+        let unavailable = HttpStatus::from(KvError::Unavailable("down".into()));
+        assert_eq!(unavailable.code(), 503);
+        assert_eq!(unavailable.headers()["retry-after"], "1");
+        assert!(unavailable.detail().unwrap().contains("down"));
+        for error in [
+            KvError::NoSuchStore("x".into()),
+            KvError::Limit("big".into()),
+            KvError::Json("bad".into()),
+            KvError::Other("?".into()),
+        ] {
+            assert_eq!(HttpStatus::from(error).code(), 500);
+        }
+    }
+}
