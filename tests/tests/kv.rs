@@ -454,6 +454,41 @@ fn two_processes_share_one_embedded_file() {
 }
 
 #[test]
+fn a_host_whose_guest_keeps_no_state_creates_no_file() {
+    let scratch = Scratch::new("kv-no-file");
+    let file = scratch.path().join("sub/kv.redb");
+    let server = serve(
+        &example("hello"),
+        &["--kv", &format!("file:{}", file.display())],
+    );
+    assert_eq!(client().get(server.url("/")).call().unwrap().status(), 200);
+    drop(server);
+    assert!(!file.exists() && !file.parent().unwrap().exists());
+}
+
+#[test]
+fn an_embedded_file_that_cannot_be_opened_is_503_not_a_crash() {
+    let scratch = Scratch::new("kv-bad-file");
+    // A directory where the file should be.
+    let file = scratch.path().join("kv.redb");
+    std::fs::create_dir_all(&file).unwrap();
+    let server = serve(
+        &component("nanohttp-fixture-kvops"),
+        &[
+            "-o",
+            "debug=true",
+            "--kv",
+            &format!("file:{}", file.display()),
+        ],
+    );
+    let api = Api::new(format!("http://{}", server.addr()));
+    let (status, body) = api.get("/get/default/a");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("cannot open the key-value store"), "{body}");
+    assert_eq!(api.get("/"), ok("kvops"));
+}
+
+#[test]
 fn todo_on_the_embedded_store() {
     let scratch = Scratch::new("kv-todo");
     let file = format!("file:{}", scratch.path().join("kv.redb").display());

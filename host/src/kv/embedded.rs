@@ -3,18 +3,20 @@
 //! before the commit returns), so a write the guest saw succeed survives a crash or `kill -9`
 //! of the host. The file is opened in redb's `MultiWriter` mode (byte-range locks; Linux,
 //! macOS, Windows): several host processes on one machine may share it, one write transaction
-//! at a time.
+//! at a time. The file is opened on first use: a host whose guests keep no state creates none.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use anyhow::{Context as _, anyhow};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{Fail, Op, Reply, add_to_counter};
 
 pub(super) struct Embedded {
-    db: Arc<Database>,
+    path: PathBuf,
+    /// Opened on first use, so a host whose guests never open a bucket creates no file; an
+    /// open that failed is tried again by the next operation.
+    db: Mutex<Option<Arc<Database>>>,
 }
 
 /// redb refuses to open one file twice, also within one process; hosts in one process (tests,
@@ -22,54 +24,74 @@ pub(super) struct Embedded {
 static OPEN: Mutex<Vec<(PathBuf, Weak<Database>)>> = Mutex::new(Vec::new());
 
 impl Embedded {
-    pub(super) fn open(path: &Path) -> anyhow::Result<Self> {
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!(
-                    "cannot create the key-value store's directory '{}'",
-                    dir.display()
-                )
-            })?;
+    pub(super) fn new(path: &Path) -> Self {
+        Self {
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+            db: Mutex::new(None),
         }
-        let key = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
-        open.retain(|(_, db)| db.strong_count() > 0);
-        if let Some(db) = open
-            .iter()
-            .find(|(p, _)| *p == key)
-            .and_then(|(_, db)| db.upgrade())
-        {
-            return Ok(Self { db });
+    }
+
+    /// The database, opening it (and creating its directory) if this is the first use.
+    fn database(&self) -> Result<Arc<Database>, Fail> {
+        let mut db = self.db.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(db) = &*db {
+            return Ok(db.clone());
         }
-        let db = redb::Builder::new()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            .create(path)
-            .map_err(|e| {
-                let hint = match e {
-                    redb::DatabaseError::DatabaseAlreadyOpen
-                    | redb::DatabaseError::LockProtocolMismatch => {
-                        " (another program has it open exclusively: give this host its own file)"
-                    }
-                    _ => "",
-                };
-                anyhow!(
-                    "cannot open the key-value store '{}': {e}{hint}",
-                    path.display()
-                )
-            })?;
-        let db = Arc::new(db);
-        open.push((key, Arc::downgrade(&db)));
-        Ok(Self { db })
+        let opened = open(&self.path).map_err(|e| {
+            tracing::error!(target: "nanohttp::kv", "{e}");
+            Fail::Unavailable(e)
+        })?;
+        *db = Some(opened.clone());
+        Ok(opened)
     }
 
     /// Runs `op` on a blocking thread: redb's calls (and the sync on commit) block.
     pub(super) async fn run(&self, bucket: &str, op: Op) -> Result<Reply, Fail> {
-        let db = self.db.clone();
+        let db = self.database()?;
         let table = format!("bucket:{bucket}");
         tokio::task::spawn_blocking(move || run(&db, &table, op))
             .await
             .map_err(|e| Fail::Unavailable(format!("the store's thread failed: {e}")))?
     }
+}
+
+fn open(path: &Path) -> Result<Arc<Database>, String> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the key-value store's directory '{}': {e}",
+                dir.display()
+            )
+        })?;
+    }
+    let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+    open.retain(|(_, db)| db.strong_count() > 0);
+    if let Some(db) = open
+        .iter()
+        .find(|(p, _)| p == path)
+        .and_then(|(_, db)| db.upgrade())
+    {
+        return Ok(db);
+    }
+    let db = redb::Builder::new()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .create(path)
+        .map_err(|e| {
+            let hint = match e {
+                redb::DatabaseError::DatabaseAlreadyOpen
+                | redb::DatabaseError::LockProtocolMismatch => {
+                    " (another program has it open exclusively)"
+                }
+                _ => "",
+            };
+            format!(
+                "cannot open the key-value store '{}': {e}{hint}",
+                path.display()
+            )
+        })?;
+    let db = Arc::new(db);
+    open.push((path.to_owned(), Arc::downgrade(&db)));
+    Ok(db)
 }
 
 fn io(error: impl std::fmt::Display) -> Fail {

@@ -81,16 +81,16 @@ pub(crate) struct Kv {
 }
 
 impl Kv {
-    /// Opens the configured backend: creates or opens the embedded file (and its directory),
-    /// or prepares the Redis client (connecting happens on first use, and again after the
-    /// connection is lost, so a Redis that is down at start-up only fails requests that use it).
+    /// Prepares the configured backend. Nothing is opened yet: the embedded file is created or
+    /// opened, and Redis connected, on first use (and again after a failure), so a backend
+    /// that is unavailable at start-up only fails the requests that use it, with `503`.
     ///
     /// # Errors
-    /// The file cannot be created or opened, is another process's, or the URL is malformed.
+    /// The Redis URL is malformed.
     pub(crate) fn open(options: &KvOptions) -> anyhow::Result<Arc<Self>> {
         let backend = match &options.backend {
             options::Backend::Memory => Backend::Memory(memory::Memory::default()),
-            options::Backend::File(path) => Backend::Embedded(embedded::Embedded::open(path)?),
+            options::Backend::File(path) => Backend::Embedded(embedded::Embedded::new(path)),
             options::Backend::Redis(url) => Backend::Redis(redis::Redis::new(url, options)?),
         };
         tracing::debug!(
