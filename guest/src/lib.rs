@@ -18,6 +18,7 @@ mod status;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+pub mod kv;
 pub mod testing;
 pub mod validate;
 

@@ -39,6 +39,7 @@ use crate::status::HttpStatus;
 pub struct TestClient<A> {
     app: A,
     settings: Arc<Settings>,
+    kv: crate::kv::MemoryStore,
 }
 
 impl<A: Application> TestClient<A> {
@@ -65,7 +66,21 @@ impl<A: Application> TestClient<A> {
         Ok(Self {
             app,
             settings: Arc::new(settings),
+            kv: crate::kv::MemoryStore::default(),
         })
+    }
+
+    /// The same client, its handlers' [`kv`](crate::kv) buckets in `store` (by default a
+    /// fresh [`MemoryStore`](crate::kv::MemoryStore) with one bucket, `default`).
+    #[must_use]
+    pub fn with_kv(mut self, store: crate::kv::MemoryStore) -> Self {
+        self.kv = store;
+        self
+    }
+
+    /// The store its handlers' [`kv`](crate::kv) buckets live in.
+    pub fn kv(&self) -> &crate::kv::MemoryStore {
+        &self.kv
     }
 
     /// The application under test.
@@ -170,6 +185,7 @@ impl<A: Application> TestRequest<'_, A> {
             .expect("the test request is well formed")
             .into_parts();
         let ctx = Context::from_parts(parts, self.body, Arc::clone(&self.client.settings));
+        let _kv = crate::kv::enter(&self.client.kv);
         let mut response = TestResponse {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             headers: HeaderMap::new(),

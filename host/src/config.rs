@@ -156,6 +156,17 @@ struct HostFlags {
 
     #[command(flatten)]
     outbound: OutboundFlags,
+
+    /// Key-value store for guests (wasi:keyvalue): `memory:`, `file:PATH` (embedded, durable)
+    /// or `redis://HOST:PORT/DB`; relative paths are resolved against `-C`. Also `host.kv.url`.
+    /// [default: file:$XDG_DATA_HOME/nanohttp/kv.redb or ~/.local/share/nanohttp/kv.redb]
+    #[arg(long, value_name = "URL", value_parser = parse_kv)]
+    kv: Option<crate::kv::KvBackend>,
+}
+
+/// The syntax only, as for `--dir`.
+fn parse_kv(text: &str) -> Result<crate::kv::KvBackend, String> {
+    crate::kv::KvBackend::parse(text, |path| path)
 }
 
 /// The syntax only: `-C` may come later on the command line, so paths are resolved afterwards.
@@ -408,6 +419,9 @@ impl HostFlags {
         }
         if self.reload {
             host.reload = true;
+        }
+        if let Some(backend) = self.kv {
+            host.kv.backend = backend.resolved(|path| resolve(path));
         }
         host.dirs
             .extend(self.dirs.into_iter().map(|dir| DirMapping {

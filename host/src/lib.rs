@@ -40,6 +40,7 @@ mod background;
 mod cache;
 mod config;
 mod demo;
+mod kv;
 mod loader;
 mod options;
 mod outbound;

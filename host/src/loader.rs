@@ -192,6 +192,8 @@ pub(crate) struct App {
     permits: Arc<Semaphore>,
     /// Guests' outgoing requests: the allow-list, TLS roots and per-upstream limits.
     outbound: Arc<Outbound>,
+    /// The key-value store every instance shares.
+    kv: Arc<crate::kv::Kv>,
     /// Dropping it stops the epoch thread.
     _ticker: mpsc::Sender<()>,
 }
@@ -210,6 +212,7 @@ impl App {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::kv::add_to_linker(&mut linker, RequestState::kv)?;
         let loaded = prepare(
             &linker,
             &target.name,
@@ -217,6 +220,7 @@ impl App {
             options.memory_limit,
             options.cache_dir.as_deref(),
         )?;
+        let kv = crate::kv::Kv::open(&options.kv)?;
         Ok(App {
             linker,
             current: RwLock::new(Arc::new(loaded)),
@@ -231,6 +235,7 @@ impl App {
             cache_dir: options.cache_dir.clone(),
             permits: Arc::new(Semaphore::new(options.max_concurrent as usize)),
             outbound: Outbound::new(&options.outbound)?,
+            kv,
             _ticker: start_ticker(engine)?,
         })
     }
@@ -262,6 +267,7 @@ impl App {
             self.limits.memory,
             &self.dirs,
             &self.outbound,
+            self.kv.clone(),
         )
         .map_err(Failure::Guest)?;
         let mut store = Store::new(engine, state);

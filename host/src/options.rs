@@ -55,6 +55,8 @@ pub(crate) struct HostOptions {
     pub(crate) dirs: Vec<DirMapping>,
     /// Outgoing HTTP from guests: the allow-list and its limits.
     pub(crate) outbound: OutboundOptions,
+    /// The key-value store guests use (`--kv`, `host.kv`).
+    pub(crate) kv: crate::kv::KvOptions,
 }
 
 /// A host directory preopened read-only in every instance, at a path of the guest's choosing:
@@ -132,6 +134,7 @@ impl Default for HostOptions {
             reload: false,
             dirs: Vec::new(),
             outbound: OutboundOptions::default(),
+            kv: crate::kv::KvOptions::default(),
         }
     }
 }
@@ -171,6 +174,7 @@ pub(crate) const KEYS: &[&str] = &[
     "outbound_max_in_flight",
     "outbound_max_per_host",
     "outbound_ca",
+    "kv",
 ];
 
 impl HostOptions {
@@ -239,6 +243,7 @@ impl HostOptions {
                     other => vec![DirMapping::parse(&string_value(other)?, resolve)?],
                 }
             }
+            "kv" => self.kv.apply(value, resolve)?,
             _ => {
                 if !self.outbound.apply_one(key, value, resolve)? {
                     return Err(format!("unknown option; known: {}", KEYS.join(", ")));
@@ -508,7 +513,7 @@ mod tests {
                       reuse: 100, max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, \
                       header_timeout: 2, idle_timeout: 1.5, grace_period: 0, log_level: debug, \
                       log_format: json, cache_dir: c, reload: true, \
-                      dir: [public, '/srv/data::/data']}",
+                      dir: [public, '/srv/data::/data'], kv: {url: 'file:kv.redb'}}",
                 ),
                 |p| PathBuf::from("/base").join(p),
             )
@@ -541,6 +546,10 @@ mod tests {
                     },
                 ],
                 outbound: OutboundOptions::default(),
+                kv: crate::kv::KvOptions {
+                    backend: crate::kv::KvBackend::File(PathBuf::from("/base/kv.redb")),
+                    ..crate::kv::KvOptions::default()
+                },
             }
         );
         options

@@ -30,6 +30,7 @@ pub(crate) struct RequestState {
     http: WasiHttpCtx,
     hooks: OutboundHooks,
     limiter: MemoryLimiter,
+    kv: crate::kv::KvCtx,
 }
 
 impl RequestState {
@@ -47,6 +48,7 @@ impl RequestState {
         memory_limit: usize,
         dirs: &[DirMapping],
         outbound: &Arc<Outbound>,
+        kv: Arc<crate::kv::Kv>,
     ) -> anyhow::Result<Self> {
         let label = RequestLabel::default();
         let mut builder = WasiCtx::builder();
@@ -83,6 +85,7 @@ impl RequestState {
                 limit: memory_limit,
                 refused: false,
             },
+            kv: crate::kv::KvCtx::new(kv),
         })
     }
 
@@ -92,6 +95,15 @@ impl RequestState {
         let label: Arc<str> = label.into();
         self.hooks.serving(label.clone(), deadline);
         *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label;
+        self.kv.begin_request();
+    }
+
+    /// The guest's `wasi:keyvalue` view (see `kv.rs`).
+    pub(crate) fn kv(&mut self) -> crate::kv::KvView<'_> {
+        crate::kv::KvView {
+            ctx: &mut self.kv,
+            table: &mut self.table,
+        }
     }
 
     /// For [`wasmtime::Store::limiter`].

@@ -353,7 +353,7 @@ fn bad_host_options_are_one_line_errors() {
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
          reload, dir, allow_outbound, outbound_connect_timeout, outbound_first_byte_timeout, \
          outbound_between_bytes_timeout, outbound_max_body_size, outbound_max_in_flight, \
-         outbound_max_per_host, outbound_ca",
+         outbound_max_per_host, outbound_ca, kv",
     );
     assert_fails(
         &["--allow-outbound", "api.example.com", echo],

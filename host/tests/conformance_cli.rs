@@ -20,7 +20,8 @@ impl Server {
     /// Starts the binary with `args` on a free loopback port (the original binds `-b<port>`).
     fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-            .args(["-b", "127.0.0.1:0"])
+            // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
+            .args(["-b", "127.0.0.1:0", "--kv", "memory:"])
             .args(args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
@@ -74,7 +75,8 @@ impl Drop for Server {
 /// serving instead is stopped, and counts as not failing).
 fn fails(args: &[&str]) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-        .args(["-b", "127.0.0.1:0"])
+        // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
+        .args(["-b", "127.0.0.1:0", "--kv", "memory:"])
         .args(args)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())

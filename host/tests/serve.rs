@@ -346,7 +346,10 @@ fn stopping_does_not_wait_for_idle_keep_alive_connections() {
 
 #[tokio::test]
 async fn the_demo_is_served_when_embedded() {
-    let Ok(config) = Config::from_args(["nanohttp", "-b", "127.0.0.1:0", "demo"]) else {
+    // The demo keeps its tips in the key-value store: in memory here, not the user's file.
+    let Ok(config) =
+        Config::from_args(["nanohttp", "-b", "127.0.0.1:0", "--kv", "memory:", "demo"])
+    else {
         // Not embedded in this build: `config.rs` tests the error message.
         return;
     };

@@ -9,6 +9,8 @@ pub mod upstream;
 
 pub use nanohttp_host::{BackgroundServer, Config};
 
+pub mod services;
+
 /// The component built from `examples/<name>` (package `nanohttp-<name>`).
 pub fn example(name: &str) -> PathBuf {
     component(&format!("nanohttp-{name}"))
@@ -26,14 +28,22 @@ pub fn component(package: &str) -> PathBuf {
     path
 }
 
-/// Serves `component` with the extra command-line `args` on a free loopback port.
+/// Serves `component` with the extra command-line `args` on a free loopback port. Its
+/// key-value store is `memory:` unless `args` choose one (`--kv`), so that tests never touch
+/// the user's default store.
 ///
 /// # Panics
 /// If the host refuses the arguments or the component.
 pub fn serve(component: &Path, args: &[&str]) -> BackgroundServer {
     let component = component.to_str().expect("a UTF-8 path");
+    let kv: &[&str] = if args.iter().any(|arg| arg.starts_with("--kv")) {
+        &[]
+    } else {
+        &["--kv", "memory:"]
+    };
     let argv = ["nanohttp", "-b", "127.0.0.1:0"]
         .into_iter()
+        .chain(kv.iter().copied())
         .chain(args.iter().copied())
         .chain([component]);
     let config = Config::from_args(argv).expect("valid arguments");

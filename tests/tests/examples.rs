@@ -104,7 +104,8 @@ fn demo_http_semantics() {
 
 #[test]
 fn demo_is_embedded_in_the_host() {
-    let config = Config::from_args(["nanohttp", "-b", "127.0.0.1:0", "demo"]).unwrap();
+    let config =
+        Config::from_args(["nanohttp", "-b", "127.0.0.1:0", "--kv", "memory:", "demo"]).unwrap();
     let server = BackgroundServer::start(config).unwrap();
     let mut tip = client().get(server.url("/tips/3")).call().unwrap();
     assert_eq!(tip.status(), 200);

@@ -3,6 +3,12 @@
 //! headers and bodies as the `nanohttp` host. Settings reach the guest as the environment
 //! variable `NANOHTTP_SETTINGS` on every runtime.
 //!
+//! Examples that keep state (`demo`, `todo`: `nanohttp::kv`) import `wasi:keyvalue@0.2.0-draft`:
+//! wasmtime serves them with `-Skeyvalue`, whose store is in memory and per instance, so a
+//! fresh, empty bucket for every request (nothing a request writes is seen by the next); jco
+//! has no `wasi:keyvalue` at all and is skipped for them. Every other example imports no
+//! `wasi:keyvalue` (the linker drops unused imports), which jco checks by serving it.
+//!
 //! A runtime that is not installed is skipped with a message saying how to install it, unless
 //! `NANOHTTP_REQUIRE_PORTABILITY=1` is set (as `.ci/run` does): then it is a failure.
 
@@ -27,7 +33,9 @@ const SETTINGS_VAR: &str = "NANOHTTP_SETTINGS";
 /// transpiles it to JavaScript, on a busy 2-core machine.
 const STARTUP: Duration = Duration::from_secs(180);
 /// The response headers compared across runtimes (others, like `date`, differ by nature).
-const COMPARED_HEADERS: [&str; 3] = ["content-type", "location", "allow"];
+const COMPARED_HEADERS: [&str; 4] = ["content-type", "location", "allow", "etag"];
+/// The examples that use `nanohttp::kv`, so import `wasi:keyvalue`.
+const KV_EXAMPLES: [&str; 2] = ["demo", "todo"];
 
 /// A wasi-http runtime other than ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +112,7 @@ impl Runtime {
         addr: SocketAddr,
         settings: Option<&str>,
         scratch: &Path,
+        kv: bool,
     ) -> Command {
         let mut command = Command::new(self.program());
         match self {
@@ -112,6 +121,10 @@ impl Runtime {
                 // than the proxy world has (environment, exit, terminal-*); `--env` is the
                 // only variable the guest sees besides wasmtime's own `INSTANCE_ID`.
                 command.args(["serve", "-Scli", "--addr", &addr.to_string()]);
+                if kv {
+                    // wasi:keyvalue, in memory, per instance.
+                    command.arg("-Skeyvalue");
+                }
                 if let Some(settings) = settings {
                     command.arg(format!("--env={SETTINGS_VAR}={settings}"));
                 }
@@ -161,7 +174,13 @@ impl Served {
         let log = scratch.path().join("output.log");
         let output = File::create(&log).expect("a log file");
         let child = runtime
-            .command(&example(name), addr, settings, scratch.path())
+            .command(
+                &example(name),
+                addr,
+                settings,
+                scratch.path(),
+                KV_EXAMPLES.contains(&name),
+            )
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("a second log handle"))
             .stderr(output)
@@ -341,6 +360,13 @@ fn same_on(
         if runtime.installed().is_none() {
             continue;
         }
+        if runtime == Runtime::Jco && KV_EXAMPLES.contains(&name) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "portability: {name} skipped on jco, which has no wasi:keyvalue"
+            );
+            continue;
+        }
         let served = Served::start(runtime, name, settings);
         for (probe, expected) in probes.iter().zip(&expected) {
             let answer = probe.send(served.addr);
@@ -407,6 +433,39 @@ fn demo() {
             .headers
             .contains(&("location", "/tips/".to_owned())),
         "{answers:?}"
+    );
+}
+
+/// The same to-do component on `wasmtime serve -Scli -Skeyvalue`: its store is in memory and
+/// per instance, so every request starts from an empty bucket, as the host's first request
+/// does; the probes only create one item, last.
+#[test]
+fn todo() {
+    let answers = same_everywhere(
+        "todo",
+        None,
+        &[
+            get("/todos"),
+            get("/todos/1"),
+            get("/todos?limit=0"),
+            request("DELETE", "/todos/1"),
+            post("/todos", JSON, br#"{"title": ""}"#),
+            post("/todos", JSON, br#"{"title": "Portable"}"#),
+        ],
+    );
+    assert_eq!(answers[0].body, r#"{"items":[],"next":null}"#);
+    assert_eq!(answers[1].status, 404);
+    assert_eq!(answers[2].status, 400);
+    assert_eq!(answers[3].status, 404);
+    assert_eq!(answers[4].status, 422);
+    assert_eq!(answers[5].status, 201);
+    assert!(
+        answers[5].headers.contains(&("etag", "\"1\"".to_owned())),
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers[5].body,
+        r#"{"done":false,"id":1,"title":"Portable","version":1}"#
     );
 }
 

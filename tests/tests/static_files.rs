@@ -260,7 +260,9 @@ fn conditional_requests_ranges_and_methods() {
             .uri(server.url("/index.html"))
             .body("x")
             .unwrap();
-        let mut response = http.run(request).unwrap_or_else(|e| panic!("{method}: {e}"));
+        let mut response = http
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
         assert_eq!(response.status(), 405, "{method}");
         assert_eq!(header(&response, "allow"), "GET, HEAD, OPTIONS", "{method}");
         let _ = bytes(&mut response);

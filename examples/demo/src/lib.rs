@@ -5,6 +5,7 @@
 //! `cargo build -p nanohttp-demo --target wasm32-wasip2 --release` and
 //! `nanohttp target/wasm32-wasip2/release/nanohttp_demo.wasm`.
 
+use nanohttp::kv::Bucket;
 use nanohttp::prelude::*;
 use serde::Serialize;
 
@@ -15,13 +16,28 @@ pub struct Tip {
     title: String,
 }
 
+/// The tips there are.
+const IDS: std::ops::RangeInclusive<u32> = 1..=3;
+
 impl Tip {
-    fn new(id: u32) -> Self {
-        Self {
+    /// The tip as the store has it: its title is `tip:ID` in the `default` bucket, else
+    /// `Tip ID`.
+    fn load(bucket: &Bucket, id: u32) -> Result<Self, HttpStatus> {
+        let title = bucket.get_string(&format!("tip:{id}"))?;
+        Ok(Self {
             id,
-            title: format!("Tip {id}"),
-        }
+            title: title.unwrap_or_else(|| format!("Tip {id}")),
+        })
     }
+
+    fn all() -> Result<Vec<Self>, HttpStatus> {
+        let bucket = Bucket::open_default()?;
+        IDS.map(|id| Self::load(&bucket, id)).collect()
+    }
+}
+
+fn not_found(id: u32) -> HttpStatus {
+    HttpStatus::not_found().with_reason(format!("Tip {id} not found"))
 }
 
 /// `/tips`: the tips API.
@@ -34,20 +50,30 @@ impl Tips {
     #[json]
     fn get(&self, tip_id: Option<u32>) -> Result<serde_json::Value, HttpStatus> {
         let value = match tip_id {
-            None => serde_json::to_value((1..=3).map(Tip::new).collect::<Vec<_>>()),
-            Some(id @ 1..=3) => serde_json::to_value(Tip::new(id)),
-            Some(id) => {
-                return Err(HttpStatus::not_found().with_reason(format!("Tip {id} not found")));
+            None => serde_json::to_value(Tip::all()?),
+            Some(id) if IDS.contains(&id) => {
+                serde_json::to_value(Tip::load(&Bucket::open_default()?, id)?)
             }
+            Some(id) => return Err(not_found(id)),
         };
         value.map_err(|e| HttpStatus::internal_server_error().with_detail(e.to_string()))
     }
 
-    /// `POST /tips/2` with a `title` updates a tip (here: logs it) and redirects to the list.
+    /// `POST /tips/2` with a non-empty `title` stores the tip's new title (the original's
+    /// `TipStore.get(tip_id).update(...)`, made true) and redirects to the list.
     #[action]
-    fn post(&self, ctx: &mut Context, tip_id: Option<u32>) -> Result<(), HttpStatus> {
-        let title = ctx.form()?.get("title").map(|title| title.into_owned());
-        eprintln!("tip {tip_id:?} gets the title {title:?}");
+    fn post(&self, ctx: &mut Context, tip_id: u32) -> Result<(), HttpStatus> {
+        if !IDS.contains(&tip_id) {
+            return Err(not_found(tip_id));
+        }
+        let title = ctx
+            .form()?
+            .get("title")
+            .map(|title| title.trim().to_owned());
+        let Some(title) = title.filter(|title| !title.is_empty()) else {
+            return Err(HttpStatus::bad_request().with_reason("A title is required"));
+        };
+        Bucket::open_default()?.set(&format!("tip:{tip_id}"), title.as_bytes())?;
         Err(HttpStatus::found("/tips/"))
     }
 }
@@ -65,17 +91,43 @@ impl Root {
         &self.tips
     }
 
-    /// The home page, produced piece by piece like the original's generator.
+    /// The home page, produced piece by piece like the original's generator: the form that
+    /// updates tip 2, then the tips as the store has them.
     #[html]
-    fn index(&self) -> Stream<[&'static str; 3]> {
-        Stream([
-            "<html><head><title>nanohttp Demo</title></head><body>\n",
+    fn index(&self) -> Result<Stream<Vec<String>>, HttpStatus> {
+        let mut page = vec![
+            "<html><head><title>nanohttp Demo</title></head><body>\n".to_owned(),
             "<form method=\"POST\" action=\"/tips/2\">\n\
              <input type=\"text\" name=\"title\" />\n\
-             <input type=\"submit\" value=\"Update\" />\n</form>\n",
-            "</body></html>\n",
-        ])
+             <input type=\"submit\" value=\"Update\" />\n</form>\n<ul>\n"
+                .to_owned(),
+        ];
+        for tip in Tip::all()? {
+            page.push(format!(
+                "<li id=\"tip-{}\">{}</li>\n",
+                tip.id,
+                escape(&tip.title)
+            ));
+        }
+        page.push("</ul>\n</body></html>\n".to_owned());
+        Ok(Stream(page))
     }
+}
+
+/// Text made safe to put in HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Application for Root {}
@@ -110,8 +162,40 @@ mod tests {
         );
         assert_eq!(client.get("/tips/9").send().status, 404);
 
-        let post = client.post("/tips/2").form(&[("title", "New")]).send();
+        let post = client.post("/tips/2").form(&[("title", "New <b>")]).send();
         assert_eq!(post.status, 302);
         assert_eq!(post.header("location"), Some("/tips/"));
+        assert_eq!(
+            client.get("/tips/2").send().json(),
+            serde_json::json!({"id": 2, "title": "New <b>"})
+        );
+        assert_eq!(client.get("/tips").send().json()[1]["title"], "New <b>");
+        assert!(
+            client
+                .get("/")
+                .send()
+                .text()
+                .contains("<li id=\"tip-2\">New &lt;b&gt;</li>")
+        );
+        assert_eq!(
+            client.post("/tips/9").form(&[("title", "x")]).send().status,
+            404
+        );
+        assert_eq!(
+            client.post("/tips/2").form(&[("title", " ")]).send().status,
+            400
+        );
+    }
+
+    #[test]
+    fn store_unavailable_is_an_error_status() {
+        // A store with no `default` bucket: the handlers answer 500, they do not panic.
+        let client = TestClient::new(Root::default())
+            .with_kv(nanohttp::kv::MemoryStore::with_buckets(&["other"]));
+        assert_eq!(client.get("/tips").send().status, 500);
+        assert_eq!(
+            client.post("/tips/2").form(&[("title", "x")]).send().status,
+            500
+        );
     }
 }
