@@ -118,7 +118,7 @@ pub fn handle_incoming<A: Application + Default + 'static>(
     };
     match read_head(&request) {
         Ok(parts) => {
-            let body = WasiBody::new(request);
+            let body = IncomingReader::new(request);
             let ctx =
                 Context::from_parts(parts, Source::Reader(Box::new(body)), Arc::clone(settings));
             serve_context(app, ctx, sink);
@@ -160,30 +160,52 @@ fn read_head(request: &IncomingRequest) -> Result<http::request::Parts, HttpStat
     Ok(request.into_parts().0)
 }
 
-/// The incoming body as a blocking reader; chunked bodies read the same way as sized ones.
-/// Taken from the request on the first read: a request whose body nobody reads costs no calls
-/// to the host for it.
-struct WasiBody {
+/// An incoming body as a blocking reader: a request's (here) or the response to an outgoing
+/// call's (`client/wasi.rs`); chunked bodies read the same way as sized ones. Taken from its
+/// owner on the first read: a body nobody reads costs no calls to the host for it.
+pub(crate) struct IncomingReader<O: BodyOwner> {
     // Dropped in this order: the stream is a child of the body.
     stream: Option<InputStream>,
     body: Option<IncomingBody>,
-    request: Option<IncomingRequest>,
+    owner: Option<O>,
 }
 
-impl WasiBody {
-    fn new(request: IncomingRequest) -> Self {
+/// What an [`IncomingReader`] takes its body from.
+pub(crate) trait BodyOwner {
+    /// The body, once.
+    fn consume_body(&self) -> Result<IncomingBody, ()>;
+
+    /// The reader's error for a failed read.
+    fn read_error(error: &bindings::wasi::io::error::Error) -> std::io::Error;
+}
+
+impl BodyOwner for IncomingRequest {
+    fn consume_body(&self) -> Result<IncomingBody, ()> {
+        self.consume()
+    }
+
+    fn read_error(error: &bindings::wasi::io::error::Error) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            error.to_debug_string(),
+        )
+    }
+}
+
+impl<O: BodyOwner> IncomingReader<O> {
+    pub(crate) fn new(owner: O) -> Self {
         Self {
             stream: None,
             body: None,
-            request: Some(request),
+            owner: Some(owner),
         }
     }
 
-    /// The body's stream, taken from the request the first time; `None` once it has ended.
+    /// The body's stream, taken from the owner the first time; `None` once it has ended.
     fn stream(&mut self) -> std::io::Result<Option<&InputStream>> {
-        if let Some(request) = self.request.take() {
-            let broken = || std::io::Error::other("the host has no body for this request");
-            let body = request.consume().map_err(|()| broken())?;
+        if let Some(owner) = self.owner.take() {
+            let broken = || std::io::Error::other("the host has no body for this message");
+            let body = owner.consume_body().map_err(|()| broken())?;
             self.stream = Some(body.stream().map_err(|()| broken())?);
             self.body = Some(body);
         }
@@ -191,7 +213,7 @@ impl WasiBody {
     }
 }
 
-impl std::io::Read for WasiBody {
+impl<O: BodyOwner> std::io::Read for IncomingReader<O> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let Some(stream) = self.stream()? else {
             return Ok(0);
@@ -209,10 +231,7 @@ impl std::io::Read for WasiBody {
                 }
                 Ok(0)
             }
-            Err(StreamError::LastOperationFailed(error)) => Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                error.to_debug_string(),
-            )),
+            Err(StreamError::LastOperationFailed(error)) => Err(O::read_error(&error)),
         }
     }
 }

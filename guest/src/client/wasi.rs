@@ -9,12 +9,15 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use super::error::{ClientError, ErrorKind};
 use super::{Outgoing, Response, SendBody};
 use crate::component::bindings::wasi::http::outgoing_handler;
+use crate::component::bindings::wasi::http::types::http_error_code;
 use crate::component::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
     Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
+use crate::component::bindings::wasi::io::error::Error as IoError;
 use crate::component::bindings::wasi::io::poll;
-use crate::component::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use crate::component::bindings::wasi::io::streams::OutputStream;
+use crate::component::{BodyOwner, IncomingReader};
 
 /// A request in flight: its response is `future`.
 pub(crate) struct Pending {
@@ -190,36 +193,25 @@ impl Pending {
             status,
             headers,
             self.uri.clone(),
-            Body::new(response),
+            IncomingReader::new(response),
         ))
     }
 }
 
 /// A response body as it arrives: taken from the response on the first read.
-pub(crate) struct Body {
-    // Dropped in this order: the stream is a child of the body, the body of the response.
-    stream: Option<InputStream>,
-    body: Option<IncomingBody>,
-    response: Option<IncomingResponse>,
-}
+pub(crate) type Body = IncomingReader<IncomingResponse>;
 
-impl Body {
-    fn new(response: IncomingResponse) -> Self {
-        Self {
-            stream: None,
-            body: None,
-            response: Some(response),
-        }
+impl BodyOwner for IncomingResponse {
+    fn consume_body(&self) -> Result<IncomingBody, ()> {
+        self.consume()
     }
 
-    fn stream(&mut self) -> std::io::Result<Option<&InputStream>> {
-        if let Some(response) = self.response.take() {
-            let broken = || std::io::Error::other("the host has no body for this response");
-            let body = response.consume().map_err(|()| broken())?;
-            self.stream = Some(body.stream().map_err(|()| broken())?);
-            self.body = Some(body);
+    /// The error code behind the failure when the host gives one, else its description.
+    fn read_error(error: &IoError) -> std::io::Error {
+        match http_error_code(error) {
+            Some(code) => std::io::Error::other(CodeError(code)),
+            None => std::io::Error::other(UncodedError(error.to_debug_string())),
         }
-        Ok(self.stream.as_ref())
     }
 }
 
@@ -234,35 +226,6 @@ impl std::fmt::Display for CodeError {
 }
 
 impl std::error::Error for CodeError {}
-
-impl Read for Body {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let Some(stream) = self.stream()? else {
-            return Ok(0);
-        };
-        let want = u64::try_from(buf.len()).unwrap_or(u64::MAX);
-        match stream.blocking_read(want) {
-            Ok(chunk) => {
-                buf[..chunk.len()].copy_from_slice(&chunk);
-                Ok(chunk.len())
-            }
-            Err(StreamError::Closed) => {
-                self.stream = None;
-                if let Some(body) = self.body.take() {
-                    drop(IncomingBody::finish(body));
-                }
-                Ok(0)
-            }
-            Err(StreamError::LastOperationFailed(error)) => {
-                use crate::component::bindings::wasi::http::types::http_error_code;
-                match http_error_code(&error) {
-                    Some(code) => Err(std::io::Error::other(CodeError(code))),
-                    None => Err(std::io::Error::other(UncodedError(error.to_debug_string()))),
-                }
-            }
-        }
-    }
-}
 
 /// A body's read failure that came without an error code, with the host's description.
 ///
