@@ -196,13 +196,12 @@ impl Request {
     }
 
     /// Sends `value` serialised as JSON, as `application/json`.
-    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
         match serde_json::to_vec(value) {
             Ok(body) => self.default_type("application/json").bytes(body),
             Err(error) => {
-                let mut this = self;
-                this.invalidate(format!("cannot serialise the body as JSON: {error}"));
-                this
+                self.invalidate(format!("cannot serialise the body as JSON: {error}"));
+                self
             }
         }
     }

@@ -13,7 +13,6 @@ mod redis;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
@@ -147,20 +146,17 @@ pub struct BucketRep {
 /// made so far.
 pub(crate) struct KvCtx {
     kv: Arc<Kv>,
-    operations: AtomicU32,
+    operations: u32,
 }
 
 impl KvCtx {
     pub(crate) fn new(kv: Arc<Kv>) -> Self {
-        Self {
-            kv,
-            operations: AtomicU32::new(0),
-        }
+        Self { kv, operations: 0 }
     }
 
     /// A new request starts (with `--reuse`, on the same instance): its own operation budget.
-    pub(crate) fn begin_request(&self) {
-        self.operations.store(0, Ordering::Relaxed);
+    pub(crate) fn begin_request(&mut self) {
+        self.operations = 0;
     }
 }
 
@@ -203,11 +199,11 @@ impl KvView<'_> {
     }
 
     /// Counts `count` operations against the request's budget.
-    fn spend(&self, count: usize) -> Result<(), Error> {
+    fn spend(&mut self, count: usize) -> Result<(), Error> {
         let limit = self.ctx.kv.options.max_operations;
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        let before = self.ctx.operations.fetch_add(count, Ordering::Relaxed);
-        if before.saturating_add(count) > limit {
+        self.ctx.operations = self.ctx.operations.saturating_add(count);
+        if self.ctx.operations > limit {
             return Err(other(format!(
                 "limit: more than {limit} key-value operations in one request"
             )));
@@ -249,13 +245,16 @@ impl KvView<'_> {
         })
     }
 
-    async fn one(
-        &mut self,
-        bucket: &Resource<BucketRep>,
-        key: &str,
-        op: Op,
-    ) -> Result<Reply, Error> {
-        self.check_key(key)?;
+    /// An operation on one key: the key checked, one operation spent.
+    async fn one(&mut self, bucket: &Resource<BucketRep>, op: Op) -> Result<Reply, Error> {
+        if let Op::Get(key)
+        | Op::Set(key, _)
+        | Op::Delete(key)
+        | Op::Exists(key)
+        | Op::Increment(key, _) = &op
+        {
+            self.check_key(key)?;
+        }
         self.spend(1)?;
         self.run(bucket, op).await
     }
@@ -284,7 +283,7 @@ impl store::HostBucket for KvView<'_> {
         bucket: Resource<BucketRep>,
         key: String,
     ) -> Result<Option<Vec<u8>>, Error> {
-        match self.one(&bucket, &key, Op::Get(key.clone())).await? {
+        match self.one(&bucket, Op::Get(key)).await? {
             Reply::Value(value) => Ok(value),
             reply => Err(unexpected(reply)),
         }
@@ -297,21 +296,21 @@ impl store::HostBucket for KvView<'_> {
         value: Vec<u8>,
     ) -> Result<(), Error> {
         self.check_value(&value)?;
-        match self.one(&bucket, &key, Op::Set(key.clone(), value)).await? {
+        match self.one(&bucket, Op::Set(key, value)).await? {
             Reply::Done => Ok(()),
             reply => Err(unexpected(reply)),
         }
     }
 
     async fn delete(&mut self, bucket: Resource<BucketRep>, key: String) -> Result<(), Error> {
-        match self.one(&bucket, &key, Op::Delete(key.clone())).await? {
+        match self.one(&bucket, Op::Delete(key)).await? {
             Reply::Done => Ok(()),
             reply => Err(unexpected(reply)),
         }
     }
 
     async fn exists(&mut self, bucket: Resource<BucketRep>, key: String) -> Result<bool, Error> {
-        match self.one(&bucket, &key, Op::Exists(key.clone())).await? {
+        match self.one(&bucket, Op::Exists(key)).await? {
             Reply::Bool(found) => Ok(found),
             reply => Err(unexpected(reply)),
         }
@@ -343,10 +342,7 @@ impl atomics::Host for KvView<'_> {
         key: String,
         delta: u64,
     ) -> Result<u64, Error> {
-        match self
-            .one(&bucket, &key, Op::Increment(key.clone(), delta))
-            .await?
-        {
+        match self.one(&bucket, Op::Increment(key, delta)).await? {
             Reply::Number(value) => Ok(value),
             reply => Err(unexpected(reply)),
         }

@@ -108,25 +108,27 @@ impl Outbound {
 /// the request being served (its label for logs, its deadline, its own in-flight limit).
 pub(crate) struct OutboundHooks {
     shared: Arc<Outbound>,
-    in_flight: Arc<Semaphore>,
-    label: Arc<str>,
+    /// The instance's calls in flight, made on its first call: a fresh instance per request
+    /// (the default) that calls nothing pays nothing for it.
+    in_flight: Option<Arc<Semaphore>>,
+    /// The request being served, set before the guest runs.
+    label: Option<Arc<str>>,
     deadline: Option<Instant>,
 }
 
 impl OutboundHooks {
     pub(crate) fn new(shared: Arc<Outbound>) -> Self {
-        let in_flight = Arc::new(Semaphore::new(shared.options.max_in_flight as usize));
         Self {
             shared,
-            in_flight,
-            label: Arc::from(""),
+            in_flight: None,
+            label: None,
             deadline: None,
         }
     }
 
     /// The request the instance serves from now on (`--reuse` instances serve several).
     pub(crate) fn serving(&mut self, label: Arc<str>, deadline: Option<Instant>) {
-        self.label = label;
+        self.label = Some(label);
         self.deadline = deadline;
     }
 }
@@ -151,10 +153,14 @@ impl WasiHttpHooks for OutboundHooks {
         options: Option<RequestOptions>,
         _response_error: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Sent {
+        let limit = self.shared.options.max_in_flight as usize;
+        let in_flight = self
+            .in_flight
+            .get_or_insert_with(|| Arc::new(Semaphore::new(limit)));
         Box::new(send::send(
             self.shared.clone(),
-            self.in_flight.clone(),
-            self.label.clone(),
+            in_flight.clone(),
+            self.label.clone().unwrap_or_else(|| Arc::from("?")),
             self.deadline,
             request,
             options,

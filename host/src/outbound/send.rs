@@ -87,7 +87,8 @@ pub(super) async fn send(
             ),
         ));
     };
-    let host = shared.host_permits(&target.key());
+    let upstream = target.key();
+    let host = shared.host_permits(&upstream);
     let permits = match tokio::time::timeout_at(connect_by, host.acquire_owned()).await {
         Ok(Ok(host)) => [own, host],
         _ => {
@@ -98,7 +99,6 @@ pub(super) async fn send(
             ));
         }
     };
-    let upstream = target.key();
     let (mut sender, reused) = match shared.pool.take(&upstream).await {
         Some(sender) => (sender, true),
         None => {
