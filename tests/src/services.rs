@@ -254,6 +254,20 @@ impl HostProcess {
         }
     }
 
+    /// `program` serving the embedded demo with no `--kv`: its default embedded store, kept
+    /// under `data` (as `XDG_DATA_HOME`) instead of the user's data directory.
+    ///
+    /// # Panics
+    /// If it exits or does not listen in time.
+    pub fn demo_with_default_store(program: &str, data: &Path, log: &Path) -> Self {
+        Self::start_with_env(
+            program,
+            &["demo"],
+            log,
+            &[("XDG_DATA_HOME", data.as_os_str())],
+        )
+    }
+
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr

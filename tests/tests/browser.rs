@@ -131,14 +131,8 @@ impl Drop for Chromium {
 fn the_demo_form_updates_a_tip_that_survives_a_restart() {
     let scratch = Scratch::new("browser");
     let data = scratch.path().join("data");
-    let start = |log: &str| {
-        HostProcess::start_with_env(
-            HOST,
-            &["demo"],
-            &scratch.path().join(log),
-            &[("XDG_DATA_HOME", data.as_os_str())],
-        )
-    };
+    let start =
+        |log: &str| HostProcess::demo_with_default_store(HOST, &data, &scratch.path().join(log));
     let host = start("1.log");
     let mut browser = Chromium::start(&scratch.path().join("profile"));
     let title = "Typed in Chromium & <saved>";

@@ -385,14 +385,8 @@ fn the_demo_remembers_in_the_default_store_across_kill_9() {
     // No --kv: the embedded store in the default place, under XDG_DATA_HOME.
     let scratch = Scratch::new("kv-demo");
     let data = scratch.path().join("data");
-    let start = |log: &str| {
-        HostProcess::start_with_env(
-            HOST,
-            &["demo"],
-            &scratch.path().join(log),
-            &[("XDG_DATA_HOME", data.as_os_str())],
-        )
-    };
+    let start =
+        |log: &str| HostProcess::demo_with_default_store(HOST, &data, &scratch.path().join(log));
     let host = start("1.log");
     let api = Api::new(format!("http://{}", host.addr()));
     let (status, _) = api.post_form("/tips/2", "title=Remembered+%3Ctip%3E");
