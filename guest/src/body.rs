@@ -8,6 +8,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::io::{self, Read};
 
+use crate::rejection::Rejection;
 use crate::status::HttpStatus;
 
 /// How the body arrives: already in memory (tests), or from a stream (a component).
@@ -110,7 +111,7 @@ impl RequestBody {
 }
 
 fn too_large(limit: u64) -> HttpStatus {
-    HttpStatus::payload_too_large()
+    HttpStatus::from(Rejection::BodyTooLarge { limit })
         .with_detail(format!("the request body is larger than {limit} bytes"))
 }
 
@@ -122,9 +123,7 @@ pub fn status_of_io_error(error: &io::Error) -> HttpStatus {
         .and_then(|inner| inner.downcast_ref::<HttpStatus>())
         .cloned()
         .unwrap_or_else(|| {
-            HttpStatus::bad_request()
-                .with_reason("Incomplete Request Body")
-                .with_detail(error.to_string())
+            HttpStatus::from(Rejection::IncompleteBody).with_detail(error.to_string())
         })
 }
 

@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use crate::app::{Application, ResponseSink, panic_message, serve_context};
 use crate::body::Source;
 use crate::context::Context;
+use crate::rejection::Rejection;
 use crate::settings::{SETTINGS_ENV, Settings};
 use crate::status::HttpStatus;
 
@@ -131,7 +132,7 @@ pub fn handle_incoming<A: Application + Default + 'static>(
 
 /// The method, target and headers; the body is read later, when a handler asks for it.
 fn read_head(request: &IncomingRequest) -> Result<http::request::Parts, HttpStatus> {
-    let bad = |what: &str| HttpStatus::bad_request().with_reason(format!("Malformed {what}"));
+    let bad = |part: &'static str| HttpStatus::from(Rejection::MalformedRequest { part });
     let method = match request.method() {
         WasiMethod::Get => http::Method::GET,
         WasiMethod::Head => http::Method::HEAD,

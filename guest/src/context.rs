@@ -6,13 +6,17 @@ use std::sync::{Arc, OnceLock};
 
 use cookie::Cookie;
 use http::header::{AsHeaderName, HeaderValue, IntoHeaderName};
+use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 
 use crate::body::{BodyReader, RequestBody, Source};
-use crate::form::{Form, media_type};
-use crate::multipart::{Multipart, boundary};
+use crate::cookies::parse_cookies;
+use crate::form::Form;
+use crate::multipart::Multipart;
+use crate::payload::{self, Limits};
 use crate::settings::Settings;
 use crate::status::HttpStatus;
+use crate::validate::{self, Field};
 
 /// One request and the response being built for it, the single object handlers and hooks share
 /// (nanohttp's `context`).
@@ -41,10 +45,8 @@ use crate::status::HttpStatus;
 /// ```
 #[derive(Debug)]
 pub struct Context {
-    method: Method,
+    head: Parts,
     verb: Cow<'static, str>,
-    uri: Uri,
-    headers: HeaderMap,
     body: RequestBody,
     query: OnceLock<Query>,
     cookies: OnceLock<Vec<(String, String)>>,
@@ -85,9 +87,7 @@ impl Context {
         let body = RequestBody::new(source, declared, settings.max_body_size());
         Self {
             verb: lower_case_verb(&parts.method),
-            method: parts.method,
-            uri: parts.uri,
-            headers: parts.headers,
+            head: parts,
             body,
             query: OnceLock::new(),
             cookies: OnceLock::new(),
@@ -108,7 +108,7 @@ impl Context {
 
     /// The request method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.head.method
     }
 
     /// The request method lower-cased, as nanohttp names verbs: `"get"`, `"post"`, `"list"`.
@@ -118,39 +118,39 @@ impl Context {
 
     /// The request target.
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        &self.head.uri
     }
 
     /// The path, still percent-encoded.
     pub fn path(&self) -> &str {
-        self.uri.path()
+        self.head.uri.path()
     }
 
     /// The raw query string (without `?`), or `""`.
     pub fn query_string(&self) -> &str {
-        self.uri.query().unwrap_or("")
+        self.head.uri.query().unwrap_or("")
     }
 
     /// The query string, decoded once on first use.
     pub fn query(&self) -> &Query {
         self.query
-            .get_or_init(|| Query::parse(self.uri.query().unwrap_or("")))
+            .get_or_init(|| Query::parse(self.head.uri.query().unwrap_or("")))
     }
 
     /// The request headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.head.headers
     }
 
     /// A request header as text, if present and visible ASCII.
     pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The request cookies, parsed once on first use (malformed pairs are skipped).
     pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
         self.cookies
-            .get_or_init(|| parse_cookies(&self.headers))
+            .get_or_init(|| parse_cookies(&self.head.headers))
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
@@ -162,10 +162,11 @@ impl Context {
 
     /// The request's form (the query string, and url-encoded, multipart or JSON body fields),
     /// parsed once on first use. A body that cannot be parsed is a `400`, an unsupported content
-    /// type a `415`, a body or field count over the limits a `413`.
+    /// type a `415`, a body or field count over the limits a `413`
+    /// (see [`Rejection`](crate::Rejection)).
     pub fn form(&self) -> Result<&Form, HttpStatus> {
         self.form
-            .get_or_init(|| Form::from_context(self))
+            .get_or_init(|| payload::parse_form(&self.head, &self.body, self.limits()))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -213,18 +214,20 @@ impl Context {
     /// assert_eq!(size, 5);
     /// ```
     pub fn multipart(&self) -> Result<Multipart<'_>, HttpStatus> {
-        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
-        if media_type(content_type) != "multipart/form-data" {
-            return Err(
-                HttpStatus::unsupported_media_type().with_reason("Expected multipart/form-data")
-            );
+        payload::multipart(&self.head, &self.body, self.limits())
+    }
+
+    /// Checks the form against `fields`, converting values as their type rules say (see
+    /// [`validate`](crate::validate)). The first rule that fails answers with its status (`400`
+    /// unless it has its own).
+    pub fn validate(&mut self, fields: &[Field]) -> Result<(), HttpStatus> {
+        validate::check(self.form_mut()?, fields)
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_fields: self.settings.max_form_fields(),
         }
-        let boundary = boundary(content_type)?;
-        Ok(Multipart::new(
-            self.body.reader()?,
-            boundary,
-            self.settings.max_form_fields(),
-        ))
     }
 
     /// The most bytes the request body may have (the `max_body_size` setting, unless the
@@ -388,17 +391,6 @@ fn lower_case_verb(method: &Method) -> Cow<'static, str> {
         Method::CONNECT => "connect",
         _ => return Cow::Owned(method.as_str().to_ascii_lowercase()),
     })
-}
-
-fn parse_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| Cookie::parse_encoded(pair.trim()).ok())
-        .map(|c| (c.name().to_owned(), c.value().to_owned()))
-        .collect()
 }
 
 /// The decoded query string: ordered `(key, value)` pairs, repeated keys kept.

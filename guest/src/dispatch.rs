@@ -11,6 +11,7 @@ use http::Method;
 use http::header::ALLOW;
 
 use crate::context::Context;
+use crate::rejection::Rejection;
 use crate::response::Outcome;
 use crate::status::HttpStatus;
 
@@ -82,30 +83,34 @@ pub struct Guards {
 impl Guards {
     /// Checks the request against the guards that are on.
     pub fn check(&self, ctx: &Context) -> Result<(), HttpStatus> {
-        let status = |line: &str| {
-            line.parse::<HttpStatus>().unwrap_or_else(|error| {
-                HttpStatus::internal_server_error().with_detail(error.to_string())
-            })
+        // The guard's status line, still reporting which rejection it is.
+        let refuse = |line: &str, rejection: Rejection| {
+            line.parse::<HttpStatus>()
+                .map(|status| status.with_rejection(rejection))
+                .unwrap_or_else(|error| {
+                    HttpStatus::internal_server_error().with_detail(error.to_string())
+                })
         };
         if let Some(line) = self.prevent_form {
             let sent = !ctx.query().is_empty() || (!ctx.body_is_empty() && !ctx.form()?.is_empty());
             if sent {
-                return Err(status(line));
+                return Err(refuse(line, Rejection::FormNotAllowed));
             }
         }
         if let Some(line) = self.prevent_empty_form
             && ctx.form()?.is_empty()
         {
-            return Err(status(line));
+            return Err(refuse(line, Rejection::EmptyFormNotAllowed));
         }
         if let Some((allowed, line)) = self.form_whitelist {
             let form = ctx.form()?;
             if let Some(name) = form.names().into_iter().find(|n| !allowed.contains(n)) {
+                let rejection = Rejection::FieldNotAllowed {
+                    name: name.to_owned(),
+                };
                 return Err(match line {
-                    Some(line) => status(line),
-                    None => {
-                        HttpStatus::bad_request().with_reason(format!("Field: {name} Not Allowed"))
-                    }
+                    Some(line) => refuse(line, rejection),
+                    None => rejection.into(),
                 });
             }
         }
@@ -243,7 +248,7 @@ pub(crate) fn split_path(path: &str) -> Result<Vec<String>, HttpStatus> {
             percent_encoding::percent_decode_str(segment)
                 .decode_utf8()
                 .map(Cow::into_owned)
-                .map_err(|_| HttpStatus::bad_request().with_reason("Malformed Path"))
+                .map_err(|_| Rejection::MalformedPath.into())
         })
         .collect()
 }
@@ -284,7 +289,10 @@ pub fn path_rest<T: FromStr>(segments: &[String]) -> Result<Vec<T>, HttpStatus> 
 
 fn query_value<T: FromStr>(name: &str, value: &str) -> Result<T, HttpStatus> {
     value.parse().map_err(|_| {
-        HttpStatus::bad_request().with_reason(format!("Invalid value for query parameter: {name}"))
+        Rejection::InvalidQueryArgument {
+            name: name.to_owned(),
+        }
+        .into()
     })
 }
 
@@ -301,7 +309,10 @@ pub fn query_opt<T: FromStr>(ctx: &Context, name: &str) -> Result<Option<T>, Htt
 #[doc(hidden)]
 pub fn query_required<T: FromStr>(ctx: &Context, name: &str) -> Result<T, HttpStatus> {
     query_opt(ctx, name)?.ok_or_else(|| {
-        HttpStatus::bad_request().with_reason(format!("Missing query parameter: {name}"))
+        Rejection::MissingQueryArgument {
+            name: name.to_owned(),
+        }
+        .into()
     })
 }
 

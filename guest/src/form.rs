@@ -1,13 +1,13 @@
 //! The request payload as one form: the query string, and for requests with a body, the
-//! url-encoded, multipart or JSON fields merged with it (nanohttp's `context.form`).
+//! url-encoded, multipart or JSON fields merged with it (nanohttp's `context.form`). What the
+//! form holds and how it reads; parsing it is [`payload`](crate::payload)'s concern.
 
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::context::Context;
-use crate::multipart::Multipart;
+use crate::rejection::Rejection;
 use crate::status::HttpStatus;
 
 /// The fields of a request, in order, repeated keys kept.
@@ -94,83 +94,22 @@ pub struct UploadedFile {
     pub content: Vec<u8>,
 }
 
-/// A url-encoded body must be what it says: every `%` starts an escape of two hex digits, and
-/// the decoded text is UTF-8. (The query string is read leniently, as browsers send it.)
-fn check_urlencoded(body: &[u8]) -> Result<(), HttpStatus> {
-    let malformed = || HttpStatus::bad_request().with_reason("Malformed URL-Encoded Body");
-    let mut escapes = body.split(|&b| b == b'%').skip(1);
-    if escapes.any(|rest| rest.len() < 2 || !rest[..2].iter().all(u8::is_ascii_hexdigit)) {
-        return Err(malformed());
-    }
-    for pair in body.split(|&b| b == b'&') {
-        let decoded: Vec<u8> = percent_encoding::percent_decode(pair).collect();
-        if std::str::from_utf8(&decoded).is_err() {
-            return Err(malformed());
-        }
-    }
-    Ok(())
-}
-
-/// The media type of a content type header, lower-cased, without parameters.
-pub(crate) fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 impl Form {
-    /// Parses the request's form: the query string, plus the body for methods that carry one.
-    pub(crate) fn from_context(ctx: &Context) -> Result<Self, HttpStatus> {
-        let max_fields = ctx.settings().max_form_fields();
-        let mut form = Self::default();
-        form.extend_urlencoded(ctx.query_string().as_bytes());
-        let bodyless = matches!(*ctx.method(), http::Method::GET | http::Method::HEAD);
-        if !bodyless {
-            let content_type = ctx.header(http::header::CONTENT_TYPE).unwrap_or("");
-            match media_type(content_type).as_str() {
-                "application/x-www-form-urlencoded" => {
-                    let body = ctx.body()?;
-                    check_urlencoded(body)?;
-                    form.extend_urlencoded(body);
-                }
-                "application/json" => form.extend_json(ctx.body()?)?,
-                "multipart/form-data" => form.extend_multipart(ctx.multipart()?)?,
-                _ if ctx.body()?.is_empty() => {}
-                "" => {
-                    return Err(HttpStatus::unsupported_media_type()
-                        .with_reason("A Form Needs a Content-Type"));
-                }
-                other => {
-                    return Err(HttpStatus::unsupported_media_type()
-                        .with_reason(format!("Unsupported Form Type: {other}")));
-                }
-            }
-        }
-        if form.fields.len() > max_fields {
-            return Err(HttpStatus::payload_too_large().with_reason("Too Many Form Fields"));
-        }
-        Ok(form)
-    }
-
-    fn extend_urlencoded(&mut self, bytes: &[u8]) {
+    /// Adds the pairs of url-encoded text (the query string, or a checked body).
+    pub(crate) fn extend_urlencoded(&mut self, bytes: &[u8]) {
         self.fields.extend(
             form_urlencoded::parse(bytes)
                 .map(|(k, v)| (k.into_owned(), FormValue::Text(v.into_owned()))),
         );
     }
 
-    fn extend_json(&mut self, bytes: &[u8]) -> Result<(), HttpStatus> {
-        if bytes.is_empty() {
-            return Err(HttpStatus::bad_request().with_reason("Empty JSON Body"));
-        }
-        let value: Value = serde_json::from_slice(bytes).map_err(|error| {
-            HttpStatus::bad_request()
-                .with_reason("Cannot parse the request")
-                .with_detail(error.to_string())
-        })?;
+    /// Adds one field.
+    pub(crate) fn push(&mut self, name: String, value: FormValue) {
+        self.fields.push((name, value));
+    }
+
+    /// Sets the JSON body: an object's members become fields, any other value is kept whole.
+    pub(crate) fn set_json(&mut self, value: Value) {
         self.json = Some(match value {
             Value::Object(object) => {
                 let first_field = self.fields.len();
@@ -180,23 +119,11 @@ impl Form {
             }
             other => JsonBody::Other(other),
         });
-        Ok(())
     }
 
-    fn extend_multipart(&mut self, mut multipart: Multipart<'_>) -> Result<(), HttpStatus> {
-        while let Some(mut part) = multipart.next_part()? {
-            let name = part.name().unwrap_or("").to_owned();
-            let value = match part.filename() {
-                Some(filename) => FormValue::File(UploadedFile {
-                    filename: Some(filename.to_owned()),
-                    content_type: part.content_type().map(str::to_owned),
-                    content: part.bytes()?,
-                }),
-                None => FormValue::Text(part.text()?),
-            };
-            self.fields.push((name, value));
-        }
-        Ok(())
+    /// How many fields there are, repeated names counted each time.
+    pub(crate) fn len(&self) -> usize {
+        self.fields.len()
     }
 
     /// The first value of `name` as text (see [`FormValue::as_text`]).
@@ -306,11 +233,7 @@ impl Form {
     /// assert_eq!((signup.name.as_str(), signup.age, signup.tags.len()), ("Ada", 36, 2));
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, HttpStatus> {
-        let invalid = |error: String| {
-            HttpStatus::bad_request()
-                .with_reason("Invalid Form")
-                .with_detail(error)
-        };
+        let invalid = |error: String| HttpStatus::from(Rejection::invalid_form(error));
         let all_text = self
             .fields
             .iter()
@@ -347,185 +270,89 @@ impl Form {
 mod tests {
     use super::*;
 
-    fn form(
-        method: &str,
-        uri: &str,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<Form, HttpStatus> {
-        let mut request = http::Request::builder().method(method).uri(uri);
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        let ctx = Context::new(request.body(body.to_vec()).unwrap(), Default::default());
-        ctx.form().cloned()
+    fn urlencoded(text: &str) -> Form {
+        let mut form = Form::default();
+        form.extend_urlencoded(text.as_bytes());
+        form
     }
 
-    #[test]
-    fn get_uses_the_query_only() {
-        let form = form("GET", "/?a=1&a=2&b=", Some("application/json"), b"not json").unwrap();
-        assert_eq!(form.get_all("a"), ["1", "2"]);
-        assert_eq!(form.get("b").as_deref(), Some(""), "blank values are kept");
+    fn json(value: Value) -> Form {
+        let mut form = Form::default();
+        form.set_json(value);
+        form
     }
 
-    #[test]
-    fn urlencoded_bodies_merge_with_the_query() {
-        let form = form(
-            "POST",
-            "/?q=1&title=query",
-            Some("application/x-www-form-urlencoded"),
-            b"title=body&x=%41",
-        )
-        .unwrap();
-        assert_eq!(form.get_all("title"), ["query", "body"]);
-        assert_eq!(form.get("x").as_deref(), Some("A"));
-        assert_eq!(form.names(), ["q", "title", "x"]);
-    }
-
-    #[test]
-    fn json_bodies() {
-        let form = form(
-            "POST",
-            "/?q=1",
-            Some("application/json; charset=utf-8"),
-            br#"{"title": "x", "n": 3}"#,
-        )
-        .unwrap();
-        assert_eq!(form.get("title").as_deref(), Some("x"));
-        assert_eq!(form.get("n").as_deref(), Some("3"));
-        assert_eq!(
-            form.value("n"),
-            Some(&FormValue::Json(serde_json::json!(3)))
-        );
-        assert_eq!(form.get("q").as_deref(), Some("1"));
-        let list = super::tests::form("PUT", "/", Some("application/json"), b"[1, 2]").unwrap();
-        assert_eq!(list.json().as_deref(), Some(&serde_json::json!([1, 2])));
-        assert_eq!(
-            form.json().as_deref(),
-            Some(&serde_json::json!({"title": "x", "n": 3})),
-            "the query is not part of the JSON body"
-        );
-    }
-
-    #[test]
-    fn bad_bodies() {
-        let cases: [(&str, &[u8], &str); 9] = [
-            (
-                "application/x-www-form-urlencoded",
-                b"a=%zz",
-                "400 Malformed URL-Encoded Body",
-            ),
-            (
-                "application/x-www-form-urlencoded",
-                b"a=%4",
-                "400 Malformed URL-Encoded Body",
-            ),
-            (
-                "application/x-www-form-urlencoded",
-                b"a=%FF%FE",
-                "400 Malformed URL-Encoded Body",
-            ),
-            ("application/json", b"{", "400 Cannot parse the request"),
-            ("application/json", b"", "400 Empty JSON Body"),
-            ("text/csv", b"a,b", "415 Unsupported Form Type: text/csv"),
-            (
-                "multipart/form-data",
-                b"--x--",
-                "400 Missing or Invalid Multipart Boundary",
-            ),
-            (
-                "multipart/form-data; boundary=x",
-                b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntrunc",
-                "400 Malformed Multipart Body",
-            ),
-            (
-                "multipart/form-data; boundary=x",
-                b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\xfe\r\n--x--\r\n",
-                "400 Field: a Is Not UTF-8 Text",
-            ),
-        ];
-        for (content_type, body, expected) in cases {
-            let error = form("POST", "/", Some(content_type), body).unwrap_err();
-            assert_eq!(error.to_string(), expected, "{content_type} {body:?}");
-        }
-        assert_eq!(form("POST", "/", None, b"x").unwrap_err().code(), 415);
-        assert!(form("POST", "/", None, b"").unwrap().is_empty());
-    }
-
-    #[test]
-    fn multipart_fields_and_files() {
-        let body = b"--b\r\n\
-Content-Disposition: form-data; name=\"title\"\r\n\r\nHello\r\n\
---b\r\n\
-Content-Disposition: form-data; name=\"tag\"\r\n\r\none\r\n\
---b\r\n\
-Content-Disposition: form-data; name=\"tag\"\r\n\r\ntwo\r\n\
---b\r\n\
-Content-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\
-Content-Type: text/plain\r\n\r\nfile\x00bytes\r\n\
---b--\r\n";
-        let form = form("POST", "/", Some("multipart/form-data; boundary=b"), body).unwrap();
-        assert_eq!(form.get("title").as_deref(), Some("Hello"));
-        assert_eq!(form.get_all("tag"), ["one", "two"]);
-        let file = form.file("doc").unwrap();
-        assert_eq!(file.filename.as_deref(), Some("a.txt"));
-        assert_eq!(file.content_type.as_deref(), Some("text/plain"));
-        assert_eq!(file.content, b"file\x00bytes");
-        assert_eq!(
-            form.to_json(),
-            serde_json::json!({"title": "Hello", "tag": ["one", "two"],
-                "doc": {"filename": "a.txt", "content_type": "text/plain", "size": 10}})
-        );
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Tip {
+        id: u32,
+        title: String,
+        draft: Option<bool>,
     }
 
     #[test]
     fn typed_forms() {
-        #[derive(serde::Deserialize, Debug, PartialEq)]
-        struct Tip {
-            id: u32,
-            title: String,
-            draft: Option<bool>,
-        }
-        let urlencoded = form(
-            "POST",
-            "/",
-            Some("application/x-www-form-urlencoded"),
-            b"id=2&title=x&draft=true",
-        )
-        .unwrap();
         assert_eq!(
-            urlencoded.deserialize::<Tip>().unwrap(),
+            urlencoded("id=2&title=x&draft=true")
+                .deserialize::<Tip>()
+                .unwrap(),
             Tip {
                 id: 2,
                 title: "x".into(),
                 draft: Some(true)
             }
         );
-        let json = form(
-            "POST",
-            "/",
-            Some("application/json"),
-            br#"{"id": 3, "title": "y"}"#,
-        )
-        .unwrap();
         assert_eq!(
-            json.deserialize::<Tip>().unwrap(),
+            json(serde_json::json!({"id": 3, "title": "y"}))
+                .deserialize::<Tip>()
+                .unwrap(),
             Tip {
                 id: 3,
                 title: "y".into(),
                 draft: None
             }
         );
-        let wrong = form(
-            "POST",
-            "/",
-            Some("application/x-www-form-urlencoded"),
-            b"id=two&title=x",
-        )
-        .unwrap();
+    }
+
+    /// The reason names what is wrong: a client can act on it.
+    #[test]
+    fn forms_that_do_not_fit_name_the_field() {
+        let cases = [
+            (
+                urlencoded("id=two&title=x"),
+                "400 Invalid Form: invalid digit found in string",
+            ),
+            (
+                json(serde_json::json!({"id": 3})),
+                "400 Invalid Form: missing field `title`",
+            ),
+            (
+                json(serde_json::json!({"id": "3", "title": "y"})),
+                "400 Invalid Form: invalid type: string \"3\", expected u32",
+            ),
+        ];
+        for (form, expected) in cases {
+            let error = form.deserialize::<Tip>().unwrap_err();
+            assert_eq!(error.to_string(), expected);
+            assert!(matches!(
+                error.rejection(),
+                Some(Rejection::InvalidForm { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn json_objects_are_fields() {
+        let mut form = urlencoded("q=1");
+        form.set_json(serde_json::json!({"title": "x", "n": 3}));
+        assert_eq!(form.get("title").as_deref(), Some("x"));
+        assert_eq!(form.get("n").as_deref(), Some("3"));
+        assert_eq!(form.get("q").as_deref(), Some("1"));
         assert_eq!(
-            wrong.deserialize::<Tip>().unwrap_err().to_string(),
-            "400 Invalid Form"
+            form.json().as_deref(),
+            Some(&serde_json::json!({"title": "x", "n": 3})),
+            "the query is not part of the JSON body"
         );
+        let list = json(serde_json::json!([1, 2]));
+        assert_eq!(list.json().as_deref(), Some(&serde_json::json!([1, 2])));
     }
 }

@@ -8,9 +8,14 @@ mod app;
 mod body;
 pub mod client;
 mod context;
+mod cookies;
 mod dispatch;
 mod form;
+mod media;
 mod multipart;
+mod payload;
+mod redirect;
+mod rejection;
 mod response;
 mod settings;
 mod static_files;
@@ -29,6 +34,8 @@ pub use dispatch::Controller;
 pub use form::{Form, FormValue, UploadedFile};
 pub use multipart::{Multipart, Part};
 pub use nanohttp_macros::{controller, regex_controller, rest_controller, yaml};
+pub use redirect::Redirect;
+pub use rejection::{FieldRule, Rejection};
 pub use response::{Body, Chunk, Json, Outcome, Reply, Stream};
 pub use settings::{
     FRAMEWORK_DEFAULTS, SETTINGS_ENV, Settings, SettingsError, merge as merge_settings,
@@ -47,8 +54,8 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::cookie::Cookie;
     pub use crate::{
-        Application, Body, Context, Controller, HttpStatus, Json, Reply, Settings, Stream,
-        controller, regex_controller, rest_controller,
+        Application, Body, Context, Controller, HttpStatus, Json, Redirect, Reply, Settings,
+        Stream, controller, regex_controller, rest_controller,
     };
 }
 

@@ -15,6 +15,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use bytes::Bytes;
 
 use crate::body::{BodyReader, status_of_io_error};
+use crate::rejection::Rejection;
 use crate::status::HttpStatus;
 
 /// How much of the body is read at a time.
@@ -98,15 +99,12 @@ impl Driver<'_> {
 }
 
 fn malformed(error: multer::Error) -> HttpStatus {
-    HttpStatus::bad_request()
-        .with_reason("Malformed Multipart Body")
-        .with_detail(error.to_string())
+    HttpStatus::from(Rejection::MalformedMultipart).with_detail(error.to_string())
 }
 
 /// The boundary of a `multipart/form-data` content type, or `400`.
 pub(crate) fn boundary(content_type: &str) -> Result<String, HttpStatus> {
-    multer::parse_boundary(content_type)
-        .map_err(|_| HttpStatus::bad_request().with_reason("Missing or Invalid Multipart Boundary"))
+    multer::parse_boundary(content_type).map_err(|_| Rejection::MissingBoundary.into())
 }
 
 /// A `multipart/form-data` body, read one part at a time; see
@@ -146,7 +144,10 @@ impl<'a> Multipart<'a> {
         };
         self.parts += 1;
         if self.parts > self.max_parts {
-            return Err(HttpStatus::payload_too_large().with_reason("Too Many Form Fields"));
+            return Err(Rejection::TooManyFields {
+                limit: self.max_parts,
+            }
+            .into());
         }
         Ok(Some(Part {
             field,
@@ -204,8 +205,6 @@ impl Part<'_, '_> {
     /// The whole content as UTF-8 text; anything else is a `400`.
     pub fn text(&mut self) -> Result<String, HttpStatus> {
         let name = self.name().unwrap_or("").to_owned();
-        String::from_utf8(self.bytes()?).map_err(|_| {
-            HttpStatus::bad_request().with_reason(format!("Field: {name} Is Not UTF-8 Text"))
-        })
+        String::from_utf8(self.bytes()?).map_err(|_| Rejection::NotUtf8Field { name }.into())
     }
 }

@@ -42,13 +42,14 @@ pub type Outcome<'a> = Result<Body<'a>, HttpStatus>;
 /// A value a handler may return.
 ///
 /// Implemented for `()` (empty body), `&'static str`, `String`, `Cow<'static, str>`, byte
-/// vectors and slices, [`Json`], [`Stream`], [`Body`], [`HttpStatus`] (sent as that status),
+/// vectors and slices, [`Json`], [`Stream`], [`Body`], [`Redirect`](crate::Redirect),
+/// [`HttpStatus`] (sent as that status),
 /// `Option<T>` (`None` is `404 Not Found`) and `Result<T, E>` where `E` converts into an
 /// [`HttpStatus`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a nanohttp handler",
     label = "this return type does not implement `nanohttp::Reply`",
-    note = "return a string, bytes, `()`, `Json<T>`, `Stream<I>`, `Body`, `HttpStatus`, or an `Option`/`Result` of one; under `#[json]` any `serde::Serialize` value"
+    note = "return a string, bytes, `()`, `Json<T>`, `Stream<I>`, `Body`, `Redirect`, `HttpStatus`, or an `Option`/`Result` of one; under `#[json]` any `serde::Serialize` value"
 )]
 pub trait Reply<'a> {
     /// Turns the value into a body, setting response fields on `ctx` as needed.

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use http::header::{HeaderName, HeaderValue, LOCATION};
 use http::{HeaderMap, StatusCode};
 
+use crate::rejection::Rejection;
+
 /// An HTTP status with its reason phrase, ready to become a response.
 ///
 /// Any code from 100 to 999 is allowed, custom ones too (`HttpStatus::new(701, "Too Early")`);
@@ -35,6 +37,7 @@ pub struct HttpStatus {
     // neither.
     headers: Option<Box<HeaderMap>>,
     detail: Option<Box<str>>,
+    rejection: Option<Box<Rejection>>,
 }
 
 impl HttpStatus {
@@ -49,6 +52,7 @@ impl HttpStatus {
                 reason: reason.into(),
                 headers: None,
                 detail: None,
+                rejection: None,
             },
             Err(_) => Self::internal_server_error()
                 .with_detail(format!("invalid HTTP status code {code}")),
@@ -119,6 +123,20 @@ impl HttpStatus {
     /// The internal detail, if any.
     pub fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
+    }
+
+    /// The rejection this status reports, when the framework refused the request itself:
+    /// match on it in [`render_error`](crate::Application::render_error) or in tests.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.rejection.as_deref()
+    }
+
+    /// The same status, reporting `rejection` (a guard or a validation rule with its own status
+    /// line still says which kind of failure it is).
+    #[must_use]
+    pub(crate) fn with_rejection(mut self, rejection: Rejection) -> Self {
+        self.rejection = Some(Box::new(rejection));
+        self
     }
 
     /// Whether the status forbids a response body (`1xx`, `204`, `205`, `304`).
@@ -216,6 +234,13 @@ impl fmt::Display for HttpStatus {
 }
 
 impl std::error::Error for HttpStatus {}
+
+/// The rejection's status and reason, the rejection kept for [`HttpStatus::rejection`].
+impl From<Rejection> for HttpStatus {
+    fn from(rejection: Rejection) -> Self {
+        Self::new(rejection.status_code().as_u16(), rejection.to_string()).with_rejection(rejection)
+    }
+}
 
 impl From<StatusCode> for HttpStatus {
     fn from(code: StatusCode) -> Self {

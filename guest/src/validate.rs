@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Number, Value};
 
-use crate::context::Context;
 use crate::form::{Form, FormValue};
+use crate::rejection::{FieldRule, Rejection};
 use crate::status::HttpStatus;
 
 /// The rules of one field: `Field::new("age").required().integer().minimum(18)`.
@@ -90,6 +90,23 @@ impl Check {
             Self::MaxLength(_) => 7,
             Self::Pattern(_) => 8,
             Self::Callback(_) => 9,
+        }
+    }
+}
+
+impl Check {
+    /// The kind of rule, as a rejection reports it (a callback answers with its own status).
+    fn field_rule(&self) -> FieldRule {
+        match self {
+            Self::Readonly => FieldRule::Readonly,
+            Self::Required => FieldRule::Required,
+            Self::NotNone => FieldRule::NotNone,
+            Self::Type(_) | Self::Callback(_) => FieldRule::Type,
+            Self::Minimum(_) => FieldRule::Minimum,
+            Self::Maximum(_) => FieldRule::Maximum,
+            Self::MinLength(_) => FieldRule::MinLength,
+            Self::MaxLength(_) => FieldRule::MaxLength,
+            Self::Pattern(_) => FieldRule::Pattern,
         }
     }
 }
@@ -222,12 +239,20 @@ impl Field {
         rules.sort_by_key(|rule| rule.check.rank());
         let present = form.contains(&self.name);
         for rule in rules {
-            let fail = |reason: String| {
-                rule.status
-                    .clone()
-                    .unwrap_or_else(|| HttpStatus::bad_request().with_reason(reason))
-            };
             let name = &self.name;
+            let fail = |message: String| {
+                let rejection = Rejection::InvalidField {
+                    name: name.clone(),
+                    rule: rule.check.field_rule(),
+                    message,
+                };
+                // A rule with its own client-error status still says which rejection it is.
+                match &rule.status {
+                    Some(status) if status.code() < 500 => status.clone().with_rejection(rejection),
+                    Some(status) => status.clone(),
+                    None => rejection.into(),
+                }
+            };
             match &rule.check {
                 Check::Readonly if present => {
                     return Err(fail(format!("Field: {name} Is Readonly")));
@@ -358,33 +383,29 @@ fn convert(value: &FormValue, ty: Type) -> Option<FormValue> {
     Some(FormValue::Json(converted))
 }
 
-impl Context {
-    /// Checks the form against `fields`, converting values as their type rules say. The first
-    /// rule that fails answers with its status (`400` unless it has its own).
-    pub fn validate(&mut self, fields: &[Field]) -> Result<(), HttpStatus> {
-        let form = self.form_mut()?;
-        fields.iter().try_for_each(|field| field.check(form))
-    }
+/// Checks `form` against `fields`, converting values as their type rules say. The first rule
+/// that fails answers with its status (`400` unless it has its own);
+/// [`Context::validate`](crate::Context::validate) does this for the request's form.
+pub fn check(form: &mut Form, fields: &[Field]) -> Result<(), HttpStatus> {
+    fields.iter().try_for_each(|field| field.check(form))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ctx(query: &str, body: &str) -> Context {
-        let request = http::Request::post(format!("/{query}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        Context::new(request, Default::default())
+    /// The form of a url-encoded request: the query's fields, then the body's.
+    fn form(query: &str, body: &str) -> Form {
+        let mut form = Form::default();
+        form.extend_urlencoded(query.trim_start_matches('?').as_bytes());
+        form.extend_urlencoded(body.as_bytes());
+        form
     }
 
-    fn json_ctx(body: &str) -> Context {
-        let request = http::Request::post("/")
-            .header("content-type", "application/json")
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        Context::new(request, Default::default())
+    fn json_form(body: &str) -> Form {
+        let mut form = Form::default();
+        form.set_json(serde_json::from_str(body).unwrap());
+        form
     }
 
     fn outcome(result: Result<(), HttpStatus>) -> String {
@@ -461,14 +482,14 @@ mod tests {
         for (field, body, expected) in cases {
             let debug = format!("{field:?}");
             assert_eq!(
-                outcome(ctx("", body).validate(std::slice::from_ref(&field))),
+                outcome(check(&mut form("", body), std::slice::from_ref(&field))),
                 expected,
                 "{debug} {body}"
             );
             if expected != "ok" {
                 let custom = field.status("701 Custom");
                 assert_eq!(
-                    outcome(ctx("", body).validate(&[custom])),
+                    outcome(check(&mut form("", body), &[custom])),
                     "701 Custom",
                     "{debug} {body}"
                 );
@@ -480,10 +501,10 @@ mod tests {
     fn not_none_for_json() {
         let rules = [Field::new("a").not_none()];
         assert_eq!(
-            outcome(json_ctx(r#"{"a": null}"#).validate(&rules)),
+            outcome(check(&mut json_form(r#"{"a": null}"#), &rules)),
             "400 Field: a Must Not Be Null"
         );
-        assert_eq!(outcome(json_ctx(r#"{"a": 0}"#).validate(&rules)), "ok");
+        assert_eq!(outcome(check(&mut json_form(r#"{"a": 0}"#), &rules)), "ok");
     }
 
     /// The original's `test_validation_max`: `maximum` lets `None` through; so do all value rules.
@@ -495,10 +516,10 @@ mod tests {
             .min_length(1)
             .pattern("^x$")
             .callback(|_| Err(HttpStatus::bad_request()))];
-        let mut ctx = json_ctx(r#"{"a": null}"#);
-        assert_eq!(outcome(ctx.validate(&rules)), "ok");
+        let mut form = json_form(r#"{"a": null}"#);
+        assert_eq!(outcome(check(&mut form, &rules)), "ok");
         assert!(matches!(
-            ctx.form().unwrap().value("a"),
+            form.value("a"),
             Some(FormValue::Json(Value::Null))
         ));
     }
@@ -512,19 +533,18 @@ mod tests {
             .status("400 Minimum")
             .integer()
             .status("400 Type")];
-        assert_eq!(outcome(ctx("", "a=x").validate(&rules)), "400 Type");
-        assert_eq!(outcome(ctx("", "a=5").validate(&rules)), "400 Minimum");
+        assert_eq!(outcome(check(&mut form("", "a=x"), &rules)), "400 Type");
+        assert_eq!(outcome(check(&mut form("", "a=5"), &rules)), "400 Minimum");
     }
 
     #[test]
     fn converted_values_are_what_handlers_see() {
-        let mut ctx = ctx("?age=30", "age=31&ok=on");
+        let mut form = form("?age=30", "age=31&ok=on");
         let rules = [
             Field::new("age").integer().minimum(18),
             Field::new("ok").of_type(Type::Boolean),
         ];
-        ctx.validate(&rules).unwrap();
-        let form = ctx.form().unwrap();
+        check(&mut form, &rules).unwrap();
         let ages: Vec<&FormValue> = form.values("age").collect();
         assert_eq!(
             ages,
@@ -537,8 +557,28 @@ mod tests {
     fn the_query_never_bypasses_validation() {
         let rules = [Field::new("age").integer()];
         assert_eq!(
-            outcome(ctx("?age=30", "age=thirty").validate(&rules)),
+            outcome(check(&mut form("?age=30", "age=thirty"), &rules)),
             "400 Field: age Must Be An Integer"
+        );
+    }
+
+    #[test]
+    fn failures_are_typed_rejections() {
+        let rules = [Field::new("age")
+            .integer()
+            .minimum(18)
+            .status("422 Too young")];
+        let error = check(&mut form("", "age=17"), &rules).unwrap_err();
+        assert_eq!(error.to_string(), "422 Too young");
+        assert!(matches!(
+            error.rejection(),
+            Some(Rejection::InvalidField { name, rule: FieldRule::Minimum, message })
+                if name == "age" && message == "Field: age Must Be At Least 18"
+        ));
+        let error = check(&mut form("", ""), &[Field::new("age").required()]).unwrap_err();
+        assert_eq!(
+            error.rejection().map(ToString::to_string).as_deref(),
+            Some("Field: age Required")
         );
     }
 
@@ -546,10 +586,15 @@ mod tests {
     fn invalid_rules_are_500() {
         let bad_pattern = [Field::new("a").pattern("(")];
         assert_eq!(
-            ctx("", "a=1").validate(&bad_pattern).unwrap_err().code(),
+            check(&mut form("", "a=1"), &bad_pattern)
+                .unwrap_err()
+                .code(),
             500
         );
         let bad_status = [Field::new("a").required().status("nope")];
-        assert_eq!(ctx("", "").validate(&bad_status).unwrap_err().code(), 500);
+        assert_eq!(
+            check(&mut form("", ""), &bad_status).unwrap_err().code(),
+            500
+        );
     }
 }

@@ -509,10 +509,10 @@ impl Responses {
     }
 
     #[text]
-    fn redirect(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
+    fn redirect(&self, ctx: &mut Context) -> Result<Redirect, HttpStatus> {
         ctx.set_header("x-kept", "1")?;
         ctx.set_cookie(Cookie::new("flash", "moved"));
-        Err(HttpStatus::found("/tips/"))
+        Ok(Redirect::found("/tips/"))
     }
 
     #[text]

@@ -62,7 +62,7 @@ impl Tips {
     /// `POST /tips/2` with a non-empty `title` stores the tip's new title (the original's
     /// `TipStore.get(tip_id).update(...)`, made true) and redirects to the list.
     #[action]
-    fn post(&self, ctx: &mut Context, tip_id: u32) -> Result<(), HttpStatus> {
+    fn post(&self, ctx: &mut Context, tip_id: u32) -> Result<Redirect, HttpStatus> {
         if !IDS.contains(&tip_id) {
             return Err(not_found(tip_id));
         }
@@ -74,7 +74,7 @@ impl Tips {
             return Err(HttpStatus::bad_request().with_reason("A title is required"));
         };
         Bucket::open_default()?.set(&format!("tip:{tip_id}"), title.as_bytes())?;
-        Err(HttpStatus::found("/tips/"))
+        Ok(Redirect::found("/tips/"))
     }
 }
 

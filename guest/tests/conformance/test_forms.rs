@@ -139,7 +139,11 @@ fn test_json_form() {
         .body("malformed")
         .send();
     assert_eq!(response.status, 400);
-    assert_eq!(response.text(), "400 Cannot parse the request\n");
+    // The original's reason is `Cannot parse the request`; ours says where the JSON breaks.
+    assert_eq!(
+        response.text(),
+        "400 Malformed JSON Body: expected value at line 1 column 1\n"
+    );
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn bad_payloads_are_4xx_with_a_reason() {
             "application/json",
             b"{\"a\": ",
             400,
-            "Cannot parse the request",
+            "Malformed JSON Body: EOF while parsing a value at line 1 column 6",
         ),
         ("application/json", b"", 400, "Empty JSON Body"),
         (URLENCODED, b"a=%zz", 400, "Malformed URL-Encoded Body"),
@@ -126,7 +126,7 @@ fn bad_payloads_are_4xx_with_a_reason() {
             "application/json",
             b"\xff\xfe",
             400,
-            "Cannot parse the request",
+            "Malformed JSON Body: expected value at line 1 column 1",
         ),
     ];
     for (content_type, body, status, message) in cases {
