@@ -1,11 +1,13 @@
-//! Parse and validate: an `impl` block becomes a list of routes (children and handlers), each
-//! error pointing at the token that caused it.
+//! The AST: an `impl` block read into routes (children and handlers) with their parameters.
+//! Built from what `attr.rs` read; an error here means the item cannot be understood at all,
+//! whereas `valid.rs` checks the rules a well-formed route must keep.
 
-use syn::parse::{Parse, ParseStream};
 use syn::{
-    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, LitBool,
-    LitStr, Pat, PathArguments, ReturnType, Token, Type,
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat,
+    PathArguments, ReturnType, Signature, Type,
 };
+
+use crate::attr::{ControllerOptions, FnAttrs, Guards, Marker, MarkerArgs, QueryAttr, child_name};
 
 /// Which dispatcher the `impl` block gets.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -15,99 +17,43 @@ pub(crate) enum Kind {
     Regex,
 }
 
-/// Options of the controller attribute itself.
-pub(crate) struct ControllerOptions {
-    pub(crate) remove_trailing_slash: bool,
-}
-
-impl Parse for ControllerOptions {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut options = ControllerOptions {
-            remove_trailing_slash: true,
-        };
-        while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            input.parse::<Token![=]>()?;
-            if key == "remove_trailing_slash" {
-                options.remove_trailing_slash = input.parse::<LitBool>()?.value;
-            } else {
-                return Err(syn::Error::new(
-                    key.span(),
-                    "unknown controller option; expected `remove_trailing_slash = true|false`",
-                ));
-            }
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
-            }
-        }
-        Ok(options)
-    }
+/// Everything the expansion needs.
+pub(crate) struct Controller {
+    /// The block as written, our attributes removed.
+    pub(crate) item: ItemImpl,
+    pub(crate) kind: Kind,
+    pub(crate) options: ControllerOptions,
+    pub(crate) children: Vec<Child>,
+    pub(crate) handlers: Vec<Handler>,
 }
 
 /// A child controller: `#[child] fn tips(&self) -> &Tips`.
 pub(crate) struct Child {
     pub(crate) segment: String,
-    pub(crate) method: Ident,
-}
-
-/// The content type family an action marker stands for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Marker {
-    Action,
-    Html,
-    Text,
-    Json,
-    Xml,
-    Binary,
-}
-
-impl Marker {
-    fn from_ident(ident: &Ident) -> Option<Self> {
-        Some(match ident.to_string().as_str() {
-            "action" => Self::Action,
-            "html" => Self::Html,
-            "text" => Self::Text,
-            "json" => Self::Json,
-            "xml" => Self::Xml,
-            "binary" => Self::Binary,
-            _ => return None,
-        })
-    }
-
-    fn content_type(self) -> Option<&'static str> {
-        match self {
-            Self::Action => None,
-            Self::Html => Some("text/html"),
-            Self::Text => Some("text/plain"),
-            Self::Json => Some("application/json"),
-            Self::Xml => Some("application/xml"),
-            Self::Binary => Some("application/octet-stream"),
-        }
-    }
+    pub(crate) sig: Signature,
 }
 
 /// A handler: a method marked with an action marker (or `#[route]` in a regex controller).
 pub(crate) struct Handler {
     pub(crate) segment: String,
-    pub(crate) method: Ident,
+    pub(crate) sig: Signature,
     pub(crate) marker: Marker,
-    pub(crate) verbs: Option<Vec<String>>,
+    /// The verbs as written, or none for any verb.
+    pub(crate) verbs: Vec<LitStr>,
     /// An expression of type `&'static str`, or `None` for the marker's default.
-    pub(crate) content_type: Option<Expr>,
+    pub(crate) content_type: Option<syn::Expr>,
     /// `None`: the marker's default; `Some(None)`: no charset; `Some(Some(e))`: that charset.
-    pub(crate) encoding: Option<Option<Expr>>,
-    pub(crate) max_body_size: Option<Expr>,
+    pub(crate) encoding: Option<Option<syn::Expr>>,
+    pub(crate) max_body_size: Option<syn::Expr>,
     pub(crate) guards: Guards,
     pub(crate) params: Vec<Param>,
     pub(crate) returns: Returns,
-    /// Where errors about the return value point: the return type, or the name.
-    pub(crate) return_span: proc_macro2::Span,
     pub(crate) route: Option<Route>,
 }
 
 impl Handler {
-    pub(crate) fn default_content_type(&self) -> Option<&'static str> {
-        self.marker.content_type()
+    pub(crate) fn method(&self) -> &Ident {
+        &self.sig.ident
     }
 
     pub(crate) fn has_default_charset(&self) -> bool {
@@ -119,18 +65,49 @@ impl Handler {
             .iter()
             .filter(|p| matches!(p.source, Source::Positional(_)))
     }
+
+    /// Where errors about the return value point: the return type, or the name.
+    pub(crate) fn return_span(&self) -> proc_macro2::Span {
+        match &self.sig.output {
+            ReturnType::Type(_, ty) => syn::spanned::Spanned::span(&**ty),
+            ReturnType::Default => self.sig.ident.span(),
+        }
+    }
 }
 
 /// A regular-expression route of a regex controller.
 pub(crate) struct Route {
     pub(crate) pattern: LitStr,
-    /// The capture group index each positional parameter reads, in parameter order.
-    pub(crate) groups: Vec<usize>,
+    /// The name of each capture group, by index (group 0 is the whole match).
+    names: Vec<Option<String>>,
+}
+
+impl Route {
+    /// The group each positional parameter reads, in parameter order: the group of its name,
+    /// or else the next unnamed one; `None` when there is neither.
+    pub(crate) fn groups(&self, handler: &Handler) -> Vec<Option<usize>> {
+        let mut unnamed = (1..self.names.len()).filter(|&i| self.names[i].is_none());
+        handler
+            .positional()
+            .map(|param| {
+                let wanted = unraw(&param.name);
+                self.names
+                    .iter()
+                    .position(|n| n.as_deref() == Some(wanted.as_str()))
+                    .or_else(|| unnamed.next())
+            })
+            .collect()
+    }
+
+    /// The pattern anchored to the whole remaining path.
+    pub(crate) fn anchored(&self) -> String {
+        format!("^(?:{})$", self.pattern.value())
+    }
 }
 
 /// How the handler's return value becomes a body.
 pub(crate) enum Returns {
-    /// Any [`Reply`]; also `()`.
+    /// Any `Reply`; also `()`.
     Reply,
     /// Under `#[json]`: wrap in `Json`.
     JsonValue,
@@ -158,15 +135,6 @@ pub(crate) enum Source {
     Query { key: String, arity: Arity },
 }
 
-/// Everything the expansion needs.
-pub(crate) struct Controller {
-    pub(crate) item: ItemImpl,
-    pub(crate) kind: Kind,
-    pub(crate) options: ControllerOptions,
-    pub(crate) children: Vec<Child>,
-    pub(crate) handlers: Vec<Handler>,
-}
-
 /// Collects errors so that one bad handler does not hide the others.
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);
@@ -184,6 +152,7 @@ impl Errors {
     }
 }
 
+/// Reads the block; items that cannot be understood are left out and reported.
 pub(crate) fn parse(
     kind: Kind,
     options: ControllerOptions,
@@ -192,24 +161,17 @@ pub(crate) fn parse(
 ) -> Controller {
     let mut children = Vec::new();
     let mut handlers = Vec::new();
-    if let Some((_, path, _)) = &item.trait_ {
-        errors.push(syn::Error::new_spanned(
-            path,
-            "controller attributes go on an inherent `impl` block, not a trait impl",
-        ));
-    }
     for impl_item in &mut item.items {
         let ImplItem::Fn(function) = impl_item else {
             continue;
         };
         match parse_function(kind, function) {
-            Ok(Some(Route_::Child(child))) => children.push(child),
+            Ok(Some(Route_::Child(child))) => children.push(*child),
             Ok(Some(Route_::Handler(handler))) => handlers.push(*handler),
             Ok(None) => {}
             Err(error) => errors.push(error),
         }
     }
-    check_unique_segments(&children, &handlers, errors);
     Controller {
         item,
         kind,
@@ -220,57 +182,18 @@ pub(crate) fn parse(
 }
 
 enum Route_ {
-    Child(Child),
+    Child(Box<Child>),
     Handler(Box<Handler>),
 }
 
-fn check_unique_segments(children: &[Child], handlers: &[Handler], errors: &mut Errors) {
-    let mut seen: Vec<&str> = Vec::new();
-    let names = children
-        .iter()
-        .map(|c| (&c.segment, &c.method))
-        .chain(handlers.iter().map(|h| (&h.segment, &h.method)));
-    for (segment, method) in names {
-        if seen.contains(&segment.as_str()) {
-            errors.push(syn::Error::new(
-                method.span(),
-                format!("two routes answer the segment `{segment}`"),
-            ));
-        }
-        seen.push(segment);
-    }
-}
-
-/// Removes our attributes from the method and its parameters, returning what they said.
+/// What a method is: a child, a handler or neither, its attributes removed from it.
 fn parse_function(kind: Kind, function: &mut ImplItemFn) -> syn::Result<Option<Route_>> {
-    let mut marker: Option<(Marker, Attribute)> = None;
-    let mut child: Option<Attribute> = None;
-    let mut route: Option<Attribute> = None;
-    let mut kept = Vec::new();
-    for attr in function.attrs.drain(..) {
-        let Some(ident) = attr.path().get_ident() else {
-            kept.push(attr);
-            continue;
-        };
-        if let Some(m) = Marker::from_ident(ident) {
-            if marker.is_some() {
-                return Err(syn::Error::new_spanned(
-                    &attr,
-                    "a handler takes one action marker (`action`, `html`, `text`, `json`, `xml` or `binary`)",
-                ));
-            }
-            marker = Some((m, attr));
-        } else if ident == "child" {
-            child = Some(attr);
-        } else if ident == "route" {
-            route = Some(attr);
-        } else {
-            kept.push(attr);
-        }
-    }
-    function.attrs = kept;
-    let query_attrs = strip_param_attrs(function)?;
-
+    let FnAttrs {
+        marker,
+        child,
+        route,
+        queries,
+    } = FnAttrs::take(function)?;
     if let Some(attr) = child {
         if let Some((_, marker_attr)) = &marker {
             return Err(syn::Error::new_spanned(
@@ -278,7 +201,11 @@ fn parse_function(kind: Kind, function: &mut ImplItemFn) -> syn::Result<Option<R
                 "a child controller cannot also be a handler",
             ));
         }
-        return parse_child(function, &attr).map(|c| Some(Route_::Child(c)));
+        let segment = child_name(&attr)?.unwrap_or_else(|| function.sig.ident.to_string());
+        return Ok(Some(Route_::Child(Box::new(Child {
+            segment,
+            sig: function.sig.clone(),
+        }))));
     }
     if let Some(route) = route.as_ref().filter(|_| kind != Kind::Regex) {
         return Err(syn::Error::new_spanned(
@@ -296,7 +223,7 @@ fn parse_function(kind: Kind, function: &mut ImplItemFn) -> syn::Result<Option<R
         (Some((marker, attr)), _) => (marker, Some(attr)),
         (None, Some(_)) => (Marker::Action, None),
         (None, None) => {
-            if let Some((attr, _)) = query_attrs.into_iter().flatten().next() {
+            if let Some((attr, _)) = queries.into_iter().flatten().next() {
                 return Err(syn::Error::new_spanned(
                     attr,
                     "`#[query]` is for handler parameters; mark the method as a handler (`#[action]`, `#[json]`, ...)",
@@ -305,227 +232,19 @@ fn parse_function(kind: Kind, function: &mut ImplItemFn) -> syn::Result<Option<R
             return Ok(None);
         }
     };
-    let handler = parse_handler(
-        kind,
-        function,
-        marker,
-        marker_attr.as_ref(),
-        route,
-        query_attrs,
-    )?;
+    let args = MarkerArgs::of(marker_attr.as_ref())?;
+    let handler = handler(&function.sig, marker, args, route.as_ref(), queries)?;
     Ok(Some(Route_::Handler(Box::new(handler))))
 }
 
-/// The `#[query]`/`#[query("key")]` attribute of each parameter (after `&self`), removed.
-type QueryAttr = Option<(Attribute, Option<String>)>;
-
-fn strip_param_attrs(function: &mut ImplItemFn) -> syn::Result<Vec<QueryAttr>> {
-    let mut found = Vec::new();
-    for input in function.sig.inputs.iter_mut() {
-        let FnArg::Typed(pat_type) = input else {
-            continue;
-        };
-        let mut query = None;
-        let mut kept = Vec::new();
-        for attr in pat_type.attrs.drain(..) {
-            if attr.path().is_ident("query") {
-                let key = match &attr.meta {
-                    syn::Meta::Path(_) => None,
-                    _ => Some(attr.parse_args::<LitStr>()?.value()),
-                };
-                query = Some((attr, key));
-            } else {
-                kept.push(attr);
-            }
-        }
-        pat_type.attrs = kept;
-        found.push(query);
-    }
-    Ok(found)
-}
-
-fn parse_child(function: &ImplItemFn, attr: &Attribute) -> syn::Result<Child> {
-    let mut segment = function.sig.ident.to_string();
-    if !matches!(attr.meta, syn::Meta::Path(_)) {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                segment = meta.value()?.parse::<LitStr>()?.value();
-                Ok(())
-            } else {
-                Err(meta.error("unknown child option; expected `name = \"segment\"`"))
-            }
-        })?;
-    }
-    let sig = &function.sig;
-    let only_self = sig.inputs.len() == 1
-        && matches!(sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none());
-    let returns_ref =
-        matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Reference(_)));
-    if !only_self || !returns_ref {
-        return Err(syn::Error::new_spanned(
-            sig,
-            "a child controller is a method `fn name(&self) -> &Child` returning a reference to a controller",
-        ));
-    }
-    Ok(Child {
-        segment,
-        method: sig.ident.clone(),
-    })
-}
-
-/// The arguments of an action marker: verbs as strings, then `key = value` options.
-#[derive(Default)]
-struct MarkerArgs {
-    verbs: Vec<LitStr>,
-    content_type: Option<Expr>,
-    encoding: Option<Option<Expr>>,
-    name: Option<LitStr>,
-    max_body_size: Option<Expr>,
-    guards: Guards,
-}
-
-/// Form guards of a handler, each with its status line.
-#[derive(Default)]
-pub(crate) struct Guards {
-    pub(crate) prevent_form: Option<String>,
-    pub(crate) prevent_empty_form: Option<String>,
-    pub(crate) form_whitelist: Option<(Vec<String>, Option<String>)>,
-}
-
-/// A status line such as `"400 Too young"`, checked at compile time.
-fn status_line(input: ParseStream<'_>) -> syn::Result<String> {
-    let line: LitStr = input.parse()?;
-    let value = line.value();
-    let (code, _) = value.split_once(' ').unwrap_or((&value, ""));
-    match code.parse::<u16>() {
-        Ok(100..=999) => Ok(value),
-        _ => Err(syn::Error::new(
-            line.span(),
-            "expected a status line: a code from 100 to 999 and a reason, e.g. \"400 No Form Allowed\"",
-        )),
-    }
-}
-
-/// `prevent_form` alone, or `prevent_form = "status line"`.
-fn flag_with_status(input: ParseStream<'_>, default: &str) -> syn::Result<String> {
-    if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        status_line(input)
-    } else {
-        Ok(default.to_owned())
-    }
-}
-
-/// `form_whitelist = ["a", "b"]` or `form_whitelist = (["a", "b"], "status line")`.
-fn whitelist(input: ParseStream<'_>) -> syn::Result<(Vec<String>, Option<String>)> {
-    input.parse::<Token![=]>()?;
-    let names = |input: ParseStream<'_>| -> syn::Result<Vec<String>> {
-        let content;
-        syn::bracketed!(content in input);
-        let names = content.parse_terminated(|i| i.parse::<LitStr>(), Token![,])?;
-        Ok(names.iter().map(LitStr::value).collect())
-    };
-    if input.peek(syn::token::Paren) {
-        let content;
-        syn::parenthesized!(content in input);
-        let list = names(&content)?;
-        content.parse::<Token![,]>()?;
-        let status = status_line(&content)?;
-        Ok((list, Some(status)))
-    } else {
-        Ok((names(input)?, None))
-    }
-}
-
-impl Parse for MarkerArgs {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = MarkerArgs::default();
-        while !input.is_empty() {
-            if input.peek(LitStr) {
-                args.verbs.push(input.parse()?);
-            } else {
-                let key: Ident = input.parse()?;
-                match key.to_string().as_str() {
-                    "prevent_form" => {
-                        args.guards.prevent_form =
-                            Some(flag_with_status(input, "400 Form Not Allowed")?);
-                    }
-                    "prevent_empty_form" => {
-                        args.guards.prevent_empty_form =
-                            Some(flag_with_status(input, "400 Empty Form Not Allowed")?);
-                    }
-                    "form_whitelist" => args.guards.form_whitelist = Some(whitelist(input)?),
-                    _ => {
-                        input.parse::<Token![=]>()?;
-                        args.set(&key, input)?;
-                    }
-                }
-            }
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
-            }
-        }
-        Ok(args)
-    }
-}
-
-impl MarkerArgs {
-    fn set(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
-        match key.to_string().as_str() {
-            "content_type" => self.content_type = Some(input.parse()?),
-            "encoding" => {
-                let value: Expr = input.parse()?;
-                let none = matches!(&value, Expr::Path(p) if p.path.is_ident("None"));
-                self.encoding = Some(if none { None } else { Some(value) });
-            }
-            "name" => self.name = Some(input.parse()?),
-            "max_body_size" => self.max_body_size = Some(input.parse()?),
-            _ => {
-                return Err(syn::Error::new(
-                    key.span(),
-                    "unknown option; expected verbs as strings (\"GET\", \"POST\") and `content_type = ..`, `encoding = ..|None`, `name = \"segment\"`, `max_body_size = bytes`, `prevent_form`, `prevent_empty_form` or `form_whitelist = [..]`",
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn parse_handler(
-    kind: Kind,
-    function: &ImplItemFn,
+fn handler(
+    sig: &Signature,
     marker: Marker,
-    marker_attr: Option<&Attribute>,
-    route: Option<Attribute>,
-    query_attrs: Vec<QueryAttr>,
+    args: MarkerArgs,
+    route: Option<&Attribute>,
+    queries: Vec<QueryAttr>,
 ) -> syn::Result<Handler> {
-    let args = match marker_attr {
-        Some(attr) if !matches!(attr.meta, syn::Meta::Path(_)) => attr.parse_args()?,
-        _ => MarkerArgs::default(),
-    };
-    let verbs = if args.verbs.is_empty() {
-        None
-    } else {
-        let mut verbs = Vec::new();
-        for verb in &args.verbs {
-            let value = verb.value();
-            if value.is_empty()
-                || !value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(syn::Error::new(
-                    verb.span(),
-                    "a verb is a token such as \"GET\" or \"LIST\"",
-                ));
-            }
-            verbs.push(value.to_ascii_uppercase());
-        }
-        Some(verbs)
-    };
-    let sig = &function.sig;
-    check_signature(sig)?;
-    let params = parse_params(sig, query_attrs)?;
+    let params = params(sig, queries)?;
     let returns = match (&sig.output, marker) {
         (ReturnType::Type(_, ty), Marker::Json) => match last_segment_ident(ty).as_deref() {
             Some("Result" | "Option") => Returns::JsonInside,
@@ -535,78 +254,35 @@ fn parse_handler(
         _ => Returns::Reply,
     };
     let route = match route {
-        Some(attr) => Some(parse_route(&attr, &params)?),
+        Some(attr) => Some(parse_route(attr)?),
         None => None,
     };
-    let rest_param = params
-        .iter()
-        .find(|p| matches!(p.source, Source::Positional(Arity::Rest)));
-    if let Some(param) = rest_param.filter(|_| kind == Kind::Regex) {
-        return Err(syn::Error::new_spanned(
-            &param.ty,
-            "regex routes bind captures to parameters; a rest parameter (`Vec<T>`) has no capture to read",
-        ));
-    }
     Ok(Handler {
         segment: args
             .name
             .map_or_else(|| unraw(&sig.ident), |name| name.value()),
-        method: sig.ident.clone(),
+        sig: sig.clone(),
         marker,
-        verbs,
+        verbs: args.verbs,
         content_type: args.content_type,
         encoding: args.encoding,
         max_body_size: args.max_body_size,
         guards: args.guards,
         params,
         returns,
-        return_span: match &sig.output {
-            ReturnType::Type(_, ty) => syn::spanned::Spanned::span(&**ty),
-            ReturnType::Default => sig.ident.span(),
-        },
         route,
     })
 }
 
-fn check_signature(sig: &syn::Signature) -> syn::Result<()> {
-    if let Some(asyncness) = &sig.asyncness {
-        return Err(syn::Error::new_spanned(
-            asyncness,
-            "handlers are not `async`: a component answers one request at a time",
-        ));
-    }
-    if let Some(param) = sig.generics.params.first() {
-        return Err(syn::Error::new_spanned(
-            param,
-            "handlers cannot be generic: the dispatcher must know every argument type",
-        ));
-    }
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver))
-            if receiver.reference.is_some() && receiver.mutability.is_none() =>
-        {
-            Ok(())
-        }
-        Some(FnArg::Receiver(receiver)) => Err(syn::Error::new_spanned(
-            receiver,
-            "handlers take `&self`: one controller tree serves every request, so it is shared",
-        )),
-        _ => Err(syn::Error::new(
-            sig.ident.span(),
-            "handlers take `&self` as their first parameter",
-        )),
-    }
-}
-
-fn parse_params(sig: &syn::Signature, query_attrs: Vec<QueryAttr>) -> syn::Result<Vec<Param>> {
+/// The parameters after `&self`: the context, a query argument, or a positional one.
+fn params(sig: &Signature, queries: Vec<QueryAttr>) -> syn::Result<Vec<Param>> {
     let mut params = Vec::new();
-    let mut last_positional: Option<Arity> = None;
-    let mut query_attrs = query_attrs.into_iter();
+    let mut queries = queries.into_iter();
     for input in sig.inputs.iter() {
         let FnArg::Typed(pat_type) = input else {
             continue;
         };
-        let query = query_attrs.next().flatten();
+        let query = queries.next().flatten();
         let Pat::Ident(pat) = &*pat_type.pat else {
             return Err(syn::Error::new_spanned(
                 &pat_type.pat,
@@ -623,37 +299,14 @@ fn parse_params(sig: &syn::Signature, query_attrs: Vec<QueryAttr>) -> syn::Resul
                 arity: arity_of(&ty),
             }
         } else {
-            let arity = arity_of(&ty);
-            match last_positional {
-                Some(Arity::Rest) => {
-                    return Err(syn::Error::new_spanned(
-                        &pat_type.ty,
-                        "no positional parameter can follow the rest parameter (`Vec<T>`); mark query parameters with `#[query]`",
-                    ));
-                }
-                Some(Arity::Optional) if arity == Arity::Required => {
-                    return Err(syn::Error::new_spanned(
-                        &pat_type.ty,
-                        "a required positional parameter cannot follow an optional one (`Option<T>`)",
-                    ));
-                }
-                _ => {}
-            }
-            last_positional = Some(arity);
-            Source::Positional(arity)
+            Source::Positional(arity_of(&ty))
         };
-        if let (Type::Reference(_), Source::Positional(_) | Source::Query { .. }) = (&ty, &source) {
-            return Err(syn::Error::new_spanned(
-                &pat_type.ty,
-                "unsupported handler parameter: expected `&Context`/`&mut Context`, or an owned type parsed from the path or query (`String`, `u32`, `Option<T>`, `Vec<T>`)",
-            ));
-        }
         params.push(Param { name, ty, source });
     }
     Ok(params)
 }
 
-fn parse_route(attr: &Attribute, params: &[Param]) -> syn::Result<Route> {
+fn parse_route(attr: &Attribute) -> syn::Result<Route> {
     let pattern: LitStr = attr.parse_args()?;
     let regex = regex_lite::Regex::new(&format!("^(?:{})$", pattern.value())).map_err(|error| {
         syn::Error::new(
@@ -661,30 +314,15 @@ fn parse_route(attr: &Attribute, params: &[Param]) -> syn::Result<Route> {
             format!("invalid regular expression: {error}"),
         )
     })?;
-    let names: Vec<Option<&str>> = regex.capture_names().collect();
-    let mut unnamed = (1..names.len()).filter(|&i| names[i].is_none());
-    let mut groups = Vec::new();
-    for param in params
-        .iter()
-        .filter(|p| matches!(p.source, Source::Positional(_)))
-    {
-        let wanted = unraw(&param.name);
-        let index = names
-            .iter()
-            .position(|n| *n == Some(wanted.as_str()))
-            .or_else(|| unnamed.next())
-            .ok_or_else(|| {
-                syn::Error::new(
-                    param.name.span(),
-                    format!("the route has no capture group named `{wanted}` and no unnamed group left for it"),
-                )
-            })?;
-        groups.push(index);
-    }
-    Ok(Route { pattern, groups })
+    let names = regex
+        .capture_names()
+        .map(|n| n.map(str::to_owned))
+        .collect();
+    Ok(Route { pattern, names })
 }
 
-fn unraw(ident: &Ident) -> String {
+/// An identifier as text, without `r#`.
+pub(crate) fn unraw(ident: &Ident) -> String {
     let name = ident.to_string();
     name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
 }
@@ -706,7 +344,7 @@ fn arity_of(ty: &Type) -> Arity {
     }
 }
 
-pub(crate) fn last_segment_ident(ty: &Type) -> Option<String> {
+fn last_segment_ident(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(path) if path.qself.is_none() => {
             path.path.segments.last().map(|s| s.ident.to_string())

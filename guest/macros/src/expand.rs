@@ -1,12 +1,26 @@
 //! Expand: the `impl` block as written (minus our attributes) plus a `Controller` impl whose
-//! `dispatch` matches segments, verbs or patterns and calls library functions through absolute
-//! paths.
+//! `dispatch` matches segments, verbs or patterns and calls library functions through the
+//! framework's path (`::nanohttp`, or what `crate = "..."` names).
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::Path;
 use syn::spanned::Spanned;
 
 use crate::ast::{Arity, Controller, Handler, Kind, Returns, Source, generic_argument};
+
+/// The framework's path with every token at `span`, so that errors in generated calls point
+/// where the user's code is (a return type, a parameter type).
+fn krate_at(krate: &Path, span: Span) -> TokenStream {
+    krate
+        .to_token_stream()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
 
 /// The `Controller` impl for a parsed block.
 pub(crate) fn controller(controller: &Controller) -> TokenStream {
@@ -21,28 +35,30 @@ pub(crate) fn controller(controller: &Controller) -> TokenStream {
 /// A `Controller` impl that answers 404, emitted next to compile errors so that users see the
 /// error itself rather than a cascade of "`Root` is not a controller".
 pub(crate) fn fallback(controller: &Controller) -> TokenStream {
+    let krate = &controller.options.krate;
     controller_impl(
         controller,
         quote! {
             let _ = (__ctx, __path);
-            ::core::result::Result::Err(::nanohttp::HttpStatus::not_found())
+            ::core::result::Result::Err(#krate::HttpStatus::not_found())
         },
     )
 }
 
 fn controller_impl(controller: &Controller, body: TokenStream) -> TokenStream {
+    let krate = &controller.options.krate;
     let item = &controller.item;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     quote! {
         #item
 
-        impl #impl_generics ::nanohttp::Controller for #self_ty #where_clause {
+        impl #impl_generics #krate::Controller for #self_ty #where_clause {
             fn dispatch<'__a>(
                 &'__a self,
-                __ctx: &mut ::nanohttp::Context,
+                __ctx: &mut #krate::Context,
                 __path: &[::std::string::String],
-            ) -> ::nanohttp::Outcome<'__a> {
+            ) -> #krate::Outcome<'__a> {
                 #body
             }
         }
@@ -51,16 +67,17 @@ fn controller_impl(controller: &Controller, body: TokenStream) -> TokenStream {
 
 /// `match` arms sending the first segment to a child controller or a named handler.
 fn segment_arms(controller: &Controller) -> Vec<TokenStream> {
+    let krate = &controller.options.krate;
     let children = controller.children.iter().map(|child| {
         let segment = &child.segment;
-        let method = &child.method;
+        let method = &child.sig.ident;
         quote! {
-            #segment => return ::nanohttp::Controller::dispatch(self.#method(), __ctx, __rest),
+            #segment => return #krate::Controller::dispatch(self.#method(), __ctx, __rest),
         }
     });
     let handlers = controller.handlers.iter().map(|handler| {
         let segment = &handler.segment;
-        let call = call_with_segments(handler);
+        let call = call_with_segments(krate, handler);
         let args = trimmed(controller, quote! { __rest });
         quote! {
             #segment => {
@@ -87,11 +104,12 @@ fn first_segment_match(arms: &[TokenStream]) -> TokenStream {
 }
 
 fn object_dispatch(controller: &Controller) -> TokenStream {
+    let krate = &controller.options.krate;
     let segment_match = first_segment_match(&segment_arms(controller));
     let index = controller.handlers.iter().find(|h| h.segment == "index");
     let fallback = match index {
         Some(index) => {
-            let call = call_with_segments(index);
+            let call = call_with_segments(krate, index);
             let args = trimmed(controller, quote! { __path });
             quote! {
                 let __args = #args;
@@ -100,7 +118,7 @@ fn object_dispatch(controller: &Controller) -> TokenStream {
         }
         None => quote! {
             let _ = __ctx;
-            ::core::result::Result::Err(::nanohttp::HttpStatus::not_found())
+            ::core::result::Result::Err(#krate::HttpStatus::not_found())
         },
     };
     quote! {
@@ -112,12 +130,13 @@ fn object_dispatch(controller: &Controller) -> TokenStream {
 const STANDARD_VERBS: [&str; 7] = ["get", "head", "post", "put", "patch", "delete", "options"];
 
 fn rest_dispatch(controller: &Controller) -> TokenStream {
+    let krate = &controller.options.krate;
     let segment_match = first_segment_match(&segment_arms(controller));
     let args = trimmed(controller, quote! { __path });
     let has_head = controller.handlers.iter().any(|h| h.segment == "head");
     let verb_arms = controller.handlers.iter().map(|handler| {
         let segment = &handler.segment;
-        let call = call_with_segments(handler);
+        let call = call_with_segments(krate, handler);
         quote! { #segment => #call, }
     });
     let allowed: Vec<String> = controller
@@ -128,27 +147,29 @@ fn rest_dispatch(controller: &Controller) -> TokenStream {
         .collect();
     quote! {
         #segment_match
-        let __verb = ::nanohttp::__private::rest_verb(__ctx, #has_head);
+        let __verb = #krate::__private::rest_verb(__ctx, #has_head);
         let __args = #args;
         match &*__verb {
             #(#verb_arms)*
-            _ => ::nanohttp::__private::rest_fallback(__ctx, &[#(#allowed),*]),
+            _ => #krate::__private::rest_fallback(__ctx, &[#(#allowed),*]),
         }
     }
 }
 
 fn regex_dispatch(controller: &Controller) -> TokenStream {
+    let krate = &controller.options.krate;
     let count = controller.handlers.len();
     let args = trimmed(controller, quote! { __path });
     let patterns = controller.handlers.iter().map(|handler| {
         let route = handler.route.as_ref().expect("regex handlers have routes");
-        let anchored = format!("^(?:{})$", route.pattern.value());
+        let anchored = route.anchored();
+        let at = krate_at(krate, route.pattern.span());
         quote_spanned! {route.pattern.span()=>
-            ::nanohttp::__private::Regex::new(#anchored).expect("the pattern was checked at compile time")
+            #at::__private::Regex::new(#anchored).expect("the pattern was checked at compile time")
         }
     });
     let attempts = controller.handlers.iter().enumerate().map(|(index, handler)| {
-        let call = call_with_captures(handler);
+        let call = call_with_captures(krate, handler);
         let route = handler.route.as_ref().expect("regex handlers have routes");
         let prefix = literal_prefix(&route.pattern.value());
         quote! {
@@ -160,13 +181,13 @@ fn regex_dispatch(controller: &Controller) -> TokenStream {
         }
     });
     quote! {
-        static __ROUTES: ::std::sync::OnceLock<[::nanohttp::__private::Regex; #count]> =
+        static __ROUTES: ::std::sync::OnceLock<[#krate::__private::Regex; #count]> =
             ::std::sync::OnceLock::new();
         let __routes = __ROUTES.get_or_init(|| [#(#patterns),*]);
-        let __joined = ::nanohttp::__private::join_path(#args);
+        let __joined = #krate::__private::join_path(#args);
         #(#attempts)*
         let _ = __ctx;
-        ::core::result::Result::Err(::nanohttp::HttpStatus::not_found())
+        ::core::result::Result::Err(#krate::HttpStatus::not_found())
     }
 }
 
@@ -193,18 +214,21 @@ fn literal_prefix(pattern: &str) -> String {
 /// controller keeps trailing slashes. Child controllers get the segments untrimmed and decide
 /// for themselves.
 fn trimmed(controller: &Controller, segments: TokenStream) -> TokenStream {
+    let krate = &controller.options.krate;
     let remove = controller.options.remove_trailing_slash;
-    quote! { ::nanohttp::__private::trim_trailing_slash(#segments, #remove) }
+    quote! { #krate::__private::trim_trailing_slash(#segments, #remove) }
 }
 
 /// The `Action` constant describing a handler.
-fn action_const(handler: &Handler) -> TokenStream {
+fn action_const(krate: &Path, handler: &Handler) -> TokenStream {
     let name = &handler.segment;
-    let verbs = match &handler.verbs {
-        Some(verbs) => quote! { ::core::option::Option::Some(&[#(#verbs),*]) },
-        None => quote! { ::core::option::Option::None },
+    let verbs = if handler.verbs.is_empty() {
+        quote! { ::core::option::Option::None }
+    } else {
+        let verbs = handler.verbs.iter().map(|v| v.value().to_ascii_uppercase());
+        quote! { ::core::option::Option::Some(&[#(#verbs),*]) }
     };
-    let content_type = match (&handler.content_type, handler.default_content_type()) {
+    let content_type = match (&handler.content_type, handler.marker.content_type()) {
         (Some(expr), _) => quote! { ::core::option::Option::Some(#expr) },
         (None, Some(default)) => quote! { ::core::option::Option::Some(#default) },
         (None, None) => quote! { ::core::option::Option::None },
@@ -228,9 +252,9 @@ fn action_const(handler: &Handler) -> TokenStream {
         Some(expr) => quote! { ::core::option::Option::Some(#expr) },
         None => quote! { ::core::option::Option::None },
     };
-    let guards = guards(handler);
+    let guards = guards(krate, handler);
     quote! {
-        const __ACTION: ::nanohttp::__private::Action = ::nanohttp::__private::Action {
+        const __ACTION: #krate::__private::Action = #krate::__private::Action {
             name: #name,
             verbs: #verbs,
             content_type: #content_type,
@@ -244,7 +268,7 @@ fn action_const(handler: &Handler) -> TokenStream {
     }
 }
 
-fn guards(handler: &Handler) -> TokenStream {
+fn guards(krate: &Path, handler: &Handler) -> TokenStream {
     let guards = &handler.guards;
     if guards.prevent_form.is_none()
         && guards.prevent_empty_form.is_none()
@@ -266,8 +290,8 @@ fn guards(handler: &Handler) -> TokenStream {
         None => quote! { ::core::option::Option::None },
     };
     quote! {
-        ::core::option::Option::Some(|__ctx: &::nanohttp::Context| {
-            ::nanohttp::__private::Guards {
+        ::core::option::Option::Some(|__ctx: &#krate::Context| {
+            #krate::__private::Guards {
                 prevent_form: #prevent_form,
                 prevent_empty_form: #prevent_empty_form,
                 form_whitelist: #form_whitelist,
@@ -278,22 +302,23 @@ fn guards(handler: &Handler) -> TokenStream {
 }
 
 /// Calls a handler whose positional arguments are the segments in `__args`.
-fn call_with_segments(handler: &Handler) -> TokenStream {
+fn call_with_segments(krate: &Path, handler: &Handler) -> TokenStream {
     let mut index = 0usize;
     let positional = handler.positional().map(|param| {
         let Source::Positional(arity) = param.source else {
             unreachable!("positional() yields positional parameters")
         };
         let ty = &param.ty;
+        let at = krate_at(krate, ty.span());
         let value = match arity {
-            Arity::Required => quote_spanned! {ty.span()=> ::nanohttp::__private::path_arg::<#ty>(&__args[#index])? },
+            Arity::Required => quote_spanned! {ty.span()=> #at::__private::path_arg::<#ty>(&__args[#index])? },
             Arity::Optional => {
                 let inner = generic_argument(ty).expect("Option<T> has an argument");
-                quote_spanned! {ty.span()=> ::nanohttp::__private::path_opt::<#inner>(__args.get(#index))? }
+                quote_spanned! {ty.span()=> #at::__private::path_opt::<#inner>(__args.get(#index))? }
             }
             Arity::Rest => {
                 let inner = generic_argument(ty).expect("Vec<T> has an argument");
-                quote_spanned! {ty.span()=> ::nanohttp::__private::path_rest::<#inner>(__args.get(#index..).unwrap_or(&[]))? }
+                quote_spanned! {ty.span()=> #at::__private::path_rest::<#inner>(__args.get(#index..).unwrap_or(&[]))? }
             }
         };
         index += 1;
@@ -301,33 +326,40 @@ fn call_with_segments(handler: &Handler) -> TokenStream {
     });
     let positional: Vec<TokenStream> = positional.collect();
     let arg_count = quote! { __args.len() };
-    call(handler, arg_count, positional)
+    call(krate, handler, arg_count, positional)
 }
 
 /// Calls a regex route's handler whose positional arguments are capture groups of `__captures`.
-fn call_with_captures(handler: &Handler) -> TokenStream {
+fn call_with_captures(krate: &Path, handler: &Handler) -> TokenStream {
     let route = handler.route.as_ref().expect("regex handlers have routes");
     let positional = handler
         .positional()
-        .zip(&route.groups)
+        .zip(route.groups(handler))
         .map(|(param, group)| {
+            let group = group.expect("valid.rs checked every parameter has a group");
             let ty = &param.ty;
+            let at = krate_at(krate, ty.span());
             match param.source {
                 Source::Positional(Arity::Optional) => {
                     let inner = generic_argument(ty).expect("Option<T> has an argument");
-                    quote_spanned! {ty.span()=> ::nanohttp::__private::capture_opt::<#inner>(&__captures, #group)? }
+                    quote_spanned! {ty.span()=> #at::__private::capture_opt::<#inner>(&__captures, #group)? }
                 }
-                _ => quote_spanned! {ty.span()=> ::nanohttp::__private::capture_arg::<#ty>(&__captures, #group)? },
+                _ => quote_spanned! {ty.span()=> #at::__private::capture_arg::<#ty>(&__captures, #group)? },
             }
         })
         .collect();
     // A matching pattern has the arity it needs: captures are not counted.
-    call(handler, quote! { __ACTION.required }, positional)
+    call(krate, handler, quote! { __ACTION.required }, positional)
 }
 
-fn call(handler: &Handler, arg_count: TokenStream, positional: Vec<TokenStream>) -> TokenStream {
-    let action = action_const(handler);
-    let method = &handler.method;
+fn call(
+    krate: &Path,
+    handler: &Handler,
+    arg_count: TokenStream,
+    positional: Vec<TokenStream>,
+) -> TokenStream {
+    let action = action_const(krate, handler);
+    let method = handler.method();
     let mut positional = positional.into_iter();
     let mut lets = Vec::new();
     let mut args = Vec::new();
@@ -345,17 +377,18 @@ fn call(handler: &Handler, arg_count: TokenStream, positional: Vec<TokenStream>)
                 args.push(quote! { #var });
             }
             Source::Query { key, arity } => {
+                let at = krate_at(krate, ty.span());
                 let value = match arity {
                     Arity::Required => {
-                        quote_spanned! {ty.span()=> ::nanohttp::__private::query_required::<#ty>(__ctx, #key)? }
+                        quote_spanned! {ty.span()=> #at::__private::query_required::<#ty>(__ctx, #key)? }
                     }
                     Arity::Optional => {
                         let inner = generic_argument(ty).expect("Option<T> has an argument");
-                        quote_spanned! {ty.span()=> ::nanohttp::__private::query_opt::<#inner>(__ctx, #key)? }
+                        quote_spanned! {ty.span()=> #at::__private::query_opt::<#inner>(__ctx, #key)? }
                     }
                     Arity::Rest => {
                         let inner = generic_argument(ty).expect("Vec<T> has an argument");
-                        quote_spanned! {ty.span()=> ::nanohttp::__private::query_vec::<#inner>(__ctx, #key)? }
+                        quote_spanned! {ty.span()=> #at::__private::query_vec::<#inner>(__ctx, #key)? }
                     }
                 };
                 lets.push(quote! { let #var: #ty = #value; });
@@ -365,15 +398,16 @@ fn call(handler: &Handler, arg_count: TokenStream, positional: Vec<TokenStream>)
     }
     let reply = match handler.returns {
         Returns::Reply => quote! { __returned },
-        Returns::JsonValue => quote! { ::nanohttp::Json(__returned) },
-        Returns::JsonInside => quote! { __returned.map(::nanohttp::Json) },
+        Returns::JsonValue => quote! { #krate::Json(__returned) },
+        Returns::JsonInside => quote! { __returned.map(#krate::Json) },
     };
-    let into_body = quote_spanned! {handler.return_span=>
-        ::nanohttp::Reply::into_body(#reply, __ctx)
+    let at = krate_at(krate, handler.return_span());
+    let into_body = quote_spanned! {handler.return_span()=>
+        #at::Reply::into_body(#reply, __ctx)
     };
     quote! {{
         #action
-        ::nanohttp::__private::invoke(__ctx, &__ACTION, #arg_count, |__ctx: &mut ::nanohttp::Context| {
+        #krate::__private::invoke(__ctx, &__ACTION, #arg_count, |__ctx: &mut #krate::Context| {
             #(#lets)*
             let __returned = self.#method(#(#args),*);
             #into_body

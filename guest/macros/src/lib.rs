@@ -6,10 +6,13 @@
 use proc_macro::TokenStream;
 
 mod ast;
+mod attr;
 mod expand;
 mod settings;
+mod valid;
 
-use ast::{ControllerOptions, Errors, Kind};
+use ast::{Errors, Kind};
+use attr::ControllerOptions;
 
 /// Object dispatch: the first path segment names a child controller or a handler; otherwise
 /// `index` gets every segment. See the `nanohttp` crate docs.
@@ -58,6 +61,7 @@ fn generate(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let controller = ast::parse(kind, options, item, &mut errors);
+    valid::controller(&controller, &mut errors);
     match errors.into_result() {
         Ok(()) => expand::controller(&controller).into(),
         Err(error) => {
