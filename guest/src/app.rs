@@ -30,7 +30,7 @@ use crate::status::{HttpStatus, status_forbids_body};
 /// impl Root {
 ///     #[text]
 ///     fn index(&self, ctx: &Context) -> String {
-///         format!("hello {}", ctx.get::<Identity>().map_or("stranger", |i| &i.0))
+///         format!("hello {}", ctx.values().get::<Identity>().map_or("stranger", |i| &i.0))
 ///     }
 /// }
 ///
@@ -42,7 +42,7 @@ use crate::status::{HttpStatus, status_forbids_body};
 ///
 ///     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
 ///         if let Some(name) = ctx.header("x-user").map(str::to_owned) {
-///             ctx.insert(Identity(name));
+///             ctx.values_mut().insert(Identity(name));
 ///         }
 ///         Ok(())
 ///     }

@@ -40,8 +40,8 @@ use crate::validate::{self, Field};
 ///
 /// ctx.set_status(201);
 /// ctx.set_header("x-tip", "2").unwrap();
-/// ctx.insert(String::from("alice")); // a free per-request value, e.g. an identity
-/// assert_eq!(ctx.get::<String>().map(String::as_str), Some("alice"));
+/// ctx.values_mut().insert(String::from("alice")); // a free per-request value, e.g. an identity
+/// assert_eq!(ctx.values().get::<String>().map(String::as_str), Some("alice"));
 /// ```
 #[derive(Debug)]
 pub struct Context {
@@ -124,11 +124,6 @@ impl Context {
     /// The path, still percent-encoded.
     pub fn path(&self) -> &str {
         self.head.uri.path()
-    }
-
-    /// The raw query string (without `?`), or `""`.
-    pub fn query_string(&self) -> &str {
-        self.head.uri.query().unwrap_or("")
     }
 
     /// The query string, decoded once on first use.
@@ -349,24 +344,16 @@ impl Context {
 
     // ----- free per-request values -----
 
-    /// Stores a per-request value of type `T` (an identity, a database handle), replacing any.
-    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.values.insert(value)
+    /// The free per-request values, one per type (an identity, a database handle):
+    /// `ctx.values().get::<Identity>()`.
+    pub fn values(&self) -> &Extensions {
+        &self.values
     }
 
-    /// The per-request value of type `T`, if one was stored.
-    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.values.get()
-    }
-
-    /// The per-request value of type `T`, mutably.
-    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.values.get_mut()
-    }
-
-    /// Removes and returns the per-request value of type `T`.
-    pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
-        self.values.remove()
+    /// The free per-request values, to store or take one:
+    /// `ctx.values_mut().insert(Identity(name))`.
+    pub fn values_mut(&mut self) -> &mut Extensions {
+        &mut self.values
     }
 }
 

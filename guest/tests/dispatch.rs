@@ -781,6 +781,7 @@ impl Hooked {
         );
         ctx.set_cookie(Cookie::build(("plain", "1")).http_only(false).build());
         let who = ctx
+            .values()
             .get::<Identity>()
             .map_or("nobody".into(), |i| i.0.clone());
         format!("{} {who}", self.init_greeting)
@@ -814,7 +815,7 @@ impl Application for Hooked {
     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
         match ctx.header("authorization") {
             Some("Bearer good") => {
-                ctx.insert(Identity("alice".into()));
+                ctx.values_mut().insert(Identity("alice".into()));
                 ctx.set_header("x-new-jwt-token", "refreshed")?;
             }
             Some(_) => return Err(HttpStatus::unauthorized()),

@@ -166,7 +166,7 @@ impl Root {
     /// `GET /me`: who the token says the caller is; `401` without a valid token.
     #[json("GET")]
     fn me(&self, ctx: &Context) -> Result<serde_json::Value, HttpStatus> {
-        let Identity(claims) = ctx.get::<Identity>().ok_or_else(|| {
+        let Identity(claims) = ctx.values().get::<Identity>().ok_or_else(|| {
             HttpStatus::unauthorized()
                 .with_header(nanohttp::http::header::WWW_AUTHENTICATE, "Bearer")
         })?;
@@ -205,7 +205,7 @@ impl Application for Root {
         let now = now();
         match signer.verify(&token, "access", now) {
             Ok(claims) => {
-                ctx.insert(Identity(claims));
+                ctx.values_mut().insert(Identity(claims));
             }
             Err(TokenError::Expired(expired)) => {
                 // A refresh cookie for the same session earns a new access token.
@@ -220,7 +220,7 @@ impl Application for Root {
                         ..refresh
                     };
                     ctx.set_header("x-new-jwt-token", signer.sign(&claims))?;
-                    ctx.insert(Identity(claims));
+                    ctx.values_mut().insert(Identity(claims));
                 }
             }
             Err(TokenError::Invalid) => {}

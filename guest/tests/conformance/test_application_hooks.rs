@@ -28,10 +28,11 @@ impl TestApp {
     #[action]
     fn index(&self, ctx: &mut Context) -> String {
         let first = ctx
+            .values_mut()
             .remove::<First>()
             .map(|first| first.0)
             .unwrap_or_default();
-        ctx.insert(Second(first.clone()));
+        ctx.values_mut().insert(Second(first.clone()));
         format!("Index: {first}")
     }
 }
@@ -42,15 +43,15 @@ impl Application for TestApp {
     }
 
     fn begin_request(&self, ctx: &mut Context) -> Result<(), HttpStatus> {
-        ctx.insert(First("Bar".into()));
+        ctx.values_mut().insert(First("Bar".into()));
         self.begin_request.fetch_add(1, SeqCst);
         Ok(())
     }
 
     fn begin_response(&self, ctx: &mut Context) {
-        assert!(ctx.get::<First>().is_none());
+        assert!(ctx.values().get::<First>().is_none());
         assert_eq!(
-            ctx.get::<Second>().map(|second| second.0.as_str()),
+            ctx.values().get::<Second>().map(|second| second.0.as_str()),
             Some("Bar")
         );
         self.begin_response.fetch_add(1, SeqCst);
