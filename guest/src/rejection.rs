@@ -17,116 +17,99 @@
 //! ));
 //! ```
 
+use std::borrow::Cow;
+use std::fmt;
+
 use http::StatusCode;
 
 /// A failure the framework reports about a request: what was wrong, in terms the client can
-/// act on. The `Display` text is the reason phrase of the status it becomes.
+/// act on. Its [`reason`](Rejection::reason) (also its `Display` text) is the reason phrase of
+/// the status it becomes.
 ///
 /// Client errors (4xx) name what to fix; the framework's own 5xx are not rejections, and show
 /// their detail only when the `debug` setting is on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
     /// `400`: the request line or headers could not be read (`part` is `"Method"`,
     /// `"Request Target"`, `"Header"` or `"Request"`).
-    #[error("Malformed {part}")]
     MalformedRequest {
         /// Which part of the request head.
         part: &'static str,
     },
     /// `400`: a path segment does not decode to UTF-8.
-    #[error("Malformed Path")]
     MalformedPath,
     /// `413`: the body is larger than the limit (the `max_body_size` setting, or the handler's).
-    #[error("Payload Too Large")]
     BodyTooLarge {
         /// The limit, in bytes.
         limit: u64,
     },
     /// `400`: the client's body stream broke off before its end.
-    #[error("Incomplete Request Body")]
     IncompleteBody,
     /// `415`: a body came without a `Content-Type`, so it cannot be read as a form.
-    #[error("A Form Needs a Content-Type")]
     MissingContentType,
     /// `415`: a form body of a type the framework does not parse.
-    #[error("Unsupported Form Type: {media_type}")]
     UnsupportedFormType {
         /// The media type the request sent.
         media_type: String,
     },
     /// `415`: a handler reads the body as `multipart/form-data` and the request sent another type.
-    #[error("Expected multipart/form-data")]
     ExpectedMultipart {
         /// The media type the request sent.
         media_type: String,
     },
     /// `400`: an `application/x-www-form-urlencoded` body with a broken `%` escape, or that is
     /// not UTF-8 once decoded.
-    #[error("Malformed URL-Encoded Body")]
     MalformedUrlEncoded,
     /// `400`: an `application/json` body with no bytes at all.
-    #[error("Empty JSON Body")]
     EmptyJson,
     /// `400`: a JSON body that does not parse; `message` says where (`expected value at line 1
     /// column 7`).
-    #[error("Malformed JSON Body: {message}")]
     MalformedJson {
         /// The parser's message.
         message: String,
     },
     /// `400`: a `multipart/form-data` content type without a usable `boundary`.
-    #[error("Missing or Invalid Multipart Boundary")]
     MissingBoundary,
     /// `400`: a multipart body that does not parse, or ends early.
-    #[error("Malformed Multipart Body")]
     MalformedMultipart,
     /// `400`: a multipart text field that is not UTF-8.
-    #[error("Field: {name} Is Not UTF-8 Text")]
     NotUtf8Field {
         /// The field's name.
         name: String,
     },
     /// `413`: more form fields (or multipart parts) than the `max_form_fields` setting allows.
-    #[error("Too Many Form Fields")]
     TooManyFields {
         /// The limit.
         limit: usize,
     },
     /// `400`: the form does not fit the type a handler deserialises it into; `message` names
     /// the field (``missing field `title` ``, ``invalid type: string "x", expected u32``).
-    #[error("Invalid Form: {message}")]
     InvalidForm {
         /// The deserialiser's message.
         message: String,
     },
     /// `400` (or the guard's status): the handler takes no form, and one was sent.
-    #[error("Form Not Allowed")]
     FormNotAllowed,
     /// `400` (or the guard's status): the handler needs a form, and none was sent.
-    #[error("Empty Form Not Allowed")]
     EmptyFormNotAllowed,
     /// `400` (or the guard's status): a field outside the handler's `form_whitelist`.
-    #[error("Field: {name} Not Allowed")]
     FieldNotAllowed {
         /// The field's name.
         name: String,
     },
     /// `400`: a required query argument of the handler is absent (or blank).
-    #[error("Missing query parameter: {name}")]
     MissingQueryArgument {
         /// The query key.
         name: String,
     },
     /// `400`: a query argument of the handler does not parse as its type.
-    #[error("Invalid value for query parameter: {name}")]
     InvalidQueryArgument {
         /// The query key.
         name: String,
     },
     /// `400` (or the rule's status): a validation rule refused a field; `message` is the reason
     /// (`Field: age Must Be At Least 18`).
-    #[error("{message}")]
     InvalidField {
         /// The field's name.
         name: String,
@@ -174,6 +157,40 @@ impl Rejection {
         }
     }
 
+    /// The reason phrase the client reads: fixed text, or the text with what it names.
+    pub fn reason(&self) -> Cow<'static, str> {
+        // Joined rather than formatted: this is on every rejected request, and the formatting
+        // machinery would weigh on every component.
+        let join = |parts: &[&str]| Cow::Owned(parts.concat());
+        match self {
+            Self::MalformedRequest { part } => join(&["Malformed ", part]),
+            Self::MalformedPath => Cow::Borrowed("Malformed Path"),
+            Self::BodyTooLarge { .. } => Cow::Borrowed("Payload Too Large"),
+            Self::IncompleteBody => Cow::Borrowed("Incomplete Request Body"),
+            Self::MissingContentType => Cow::Borrowed("A Form Needs a Content-Type"),
+            Self::UnsupportedFormType { media_type } => {
+                join(&["Unsupported Form Type: ", media_type])
+            }
+            Self::ExpectedMultipart { .. } => Cow::Borrowed("Expected multipart/form-data"),
+            Self::MalformedUrlEncoded => Cow::Borrowed("Malformed URL-Encoded Body"),
+            Self::EmptyJson => Cow::Borrowed("Empty JSON Body"),
+            Self::MalformedJson { message } => join(&["Malformed JSON Body: ", message]),
+            Self::MissingBoundary => Cow::Borrowed("Missing or Invalid Multipart Boundary"),
+            Self::MalformedMultipart => Cow::Borrowed("Malformed Multipart Body"),
+            Self::NotUtf8Field { name } => join(&["Field: ", name, " Is Not UTF-8 Text"]),
+            Self::TooManyFields { .. } => Cow::Borrowed("Too Many Form Fields"),
+            Self::InvalidForm { message } => join(&["Invalid Form: ", message]),
+            Self::FormNotAllowed => Cow::Borrowed("Form Not Allowed"),
+            Self::EmptyFormNotAllowed => Cow::Borrowed("Empty Form Not Allowed"),
+            Self::FieldNotAllowed { name } => join(&["Field: ", name, " Not Allowed"]),
+            Self::MissingQueryArgument { name } => join(&["Missing query parameter: ", name]),
+            Self::InvalidQueryArgument { name } => {
+                join(&["Invalid value for query parameter: ", name])
+            }
+            Self::InvalidField { message, .. } => Cow::Owned(message.clone()),
+        }
+    }
+
     /// A `MalformedJson` from a parser's message, on one line.
     pub(crate) fn malformed_json(message: impl std::fmt::Display) -> Self {
         Self::MalformedJson {
@@ -188,6 +205,15 @@ impl Rejection {
         }
     }
 }
+
+/// The reason phrase.
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason())
+    }
+}
+
+impl std::error::Error for Rejection {}
 
 /// A message as one line of text: a reason phrase holds no line breaks or other controls.
 fn one_line(message: impl std::fmt::Display) -> String {
@@ -247,5 +273,9 @@ mod tests {
             assert_eq!(rejection.status_code().as_u16(), code, "{rejection:?}");
             assert_eq!(rejection.to_string(), reason);
         }
+        assert!(
+            matches!(Rejection::MalformedPath.reason(), Cow::Borrowed(_)),
+            "fixed reasons are not allocated"
+        );
     }
 }

@@ -238,7 +238,7 @@ impl std::error::Error for HttpStatus {}
 /// The rejection's status and reason, the rejection kept for [`HttpStatus::rejection`].
 impl From<Rejection> for HttpStatus {
     fn from(rejection: Rejection) -> Self {
-        Self::new(rejection.status_code().as_u16(), rejection.to_string()).with_rejection(rejection)
+        Self::new(rejection.status_code().as_u16(), rejection.reason()).with_rejection(rejection)
     }
 }
 
