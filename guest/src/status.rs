@@ -22,9 +22,9 @@ use crate::rejection::Rejection;
 /// let status = HttpStatus::not_found().with_reason("Item 99 not found");
 /// assert_eq!(status.to_string(), "404 Item 99 not found");
 ///
-/// let redirect = HttpStatus::found("/tips/");
-/// assert_eq!(redirect.code(), 302);
-/// assert_eq!(redirect.headers()["location"], "/tips/");
+/// let gone = HttpStatus::method_not_allowed_for("GET, HEAD");
+/// assert_eq!(gone.code(), 405);
+/// assert_eq!(gone.headers()["allow"], "GET, HEAD");
 ///
 /// let custom: HttpStatus = "603 Custom Status".parse().unwrap();
 /// assert_eq!((custom.code(), custom.reason()), (603, "Custom Status"));
@@ -172,6 +172,8 @@ macro_rules! plain_statuses {
     };
 }
 
+/// Redirects raised as errors (`Err(HttpStatus::found("/"))`), rendered like any error status.
+/// A handler that redirects on success returns a [`Redirect`](crate::Redirect) instead.
 macro_rules! redirect_statuses {
     ($($name:ident => $code:literal $reason:literal;)*) => {
         impl HttpStatus {
