@@ -163,7 +163,7 @@ fn a_json_body_missing_a_field_names_it() {
         .send();
     assert_eq!(
         wrong.json()["message"],
-        "Invalid Form: invalid type: string \"many\", expected u8"
+        "Invalid Form: stars: invalid type: string \"many\", expected u8"
     );
     let fine = client
         .post("/tips")
