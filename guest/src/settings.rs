@@ -237,22 +237,9 @@ pub const fn defaults_text_is_accepted(text: &str) -> bool {
 }
 
 /// Deep-merges `overlay` into `base`: mappings merge key by key, recursively; anything else
-/// (scalars, sequences, null) replaces. The `nanohttp` host merges its layers with this too.
-pub fn merge(base: &mut Value, overlay: Value) {
-    match (base, overlay) {
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                match base.get_mut(&key) {
-                    Some(slot) => merge(slot, value),
-                    None => {
-                        base.insert(key, value);
-                    }
-                }
-            }
-        }
-        (base, overlay) => *base = overlay,
-    }
-}
+/// (scalars, sequences, null) replaces. The `nanohttp` host merges its layers with the same
+/// function (it lives in the small `nanohttp-settings` crate both sides depend on).
+pub use nanohttp_settings::merge;
 
 #[cfg(test)]
 mod tests {
@@ -261,37 +248,6 @@ mod tests {
     /// YAML for readable tables; what the framework parses is JSON.
     fn yaml(text: &str) -> Value {
         serde_yaml_ng::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn merge_rules() {
-        let cases = [
-            ("{}", "{}", "{}"),
-            ("{}", "{a: 1}", "{a: 1}"),
-            ("{a: 1}", "{}", "{a: 1}"),
-            (
-                "{a: {b: {c: 1}}}",
-                "{a: {b: {d: 2}}}",
-                "{a: {b: {c: 1, d: 2}}}",
-            ),
-            ("{a: x}", "{a: true}", "{a: true}"),
-            ("a: 1", "b: 2", "{a: 1, b: 2}"),
-            ("a: 1", "a: 2", "{a: 2}"),
-            (
-                "a: {x: 1, y: 2}",
-                "a: {y: 3, z: 4}",
-                "{a: {x: 1, y: 3, z: 4}}",
-            ),
-            ("a: {x: 1}", "a: 5", "{a: 5}"),
-            ("a: 5", "a: {x: 1}", "{a: {x: 1}}"),
-            ("a: [1, 2]", "a: [3]", "{a: [3]}"),
-            ("a: 1", "a: null", "{a: null}"),
-        ];
-        for (base, overlay, expected) in cases {
-            let mut merged = yaml(base);
-            merge(&mut merged, yaml(overlay));
-            assert_eq!(merged, yaml(expected), "{base} <- {overlay}");
-        }
     }
 
     #[test]

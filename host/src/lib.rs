@@ -36,17 +36,18 @@
 //! `--max-body-size` (`413`), a head of at most `--max-header-size` and `--max-headers` fields
 //! (`431`), sent within `--header-timeout`.
 
+mod app;
 mod background;
 mod cache;
 mod config;
 mod demo;
+mod io;
 mod kv;
-mod loader;
 mod options;
 mod outbound;
 mod server;
 mod settings;
-mod state;
+mod target;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -79,7 +80,7 @@ where
         Ok(config) => config,
         Err(error) => return report(&error),
     };
-    if let Err(error) = init_logging(&config.host) {
+    if let Err(error) = init_logging(&config.host.runtime) {
         return report(&error);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -161,7 +162,7 @@ fn report(error: &anyhow::Error) -> ExitCode {
 
 /// Log lines go to stderr, as text or JSON; `--log-level` (or `host.log_level`, else
 /// `RUST_LOG`, else `info`: an access line per request, guest output, errors) picks them.
-fn init_logging(options: &options::HostOptions) -> anyhow::Result<()> {
+fn init_logging(options: &options::Runtime) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = match &options.log_level {

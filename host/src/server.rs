@@ -24,9 +24,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::Config;
-use crate::config::io_reason;
-use crate::loader::{App, Failure, ResponseBody};
-use crate::options::HostOptions;
+use crate::app::{App, Failure, ResponseBody};
+use crate::config::HostOptions;
+use crate::io::io_reason;
 
 /// How often `--reload` looks at the component file.
 const RELOAD_POLL: Duration = Duration::from_millis(500);
@@ -74,7 +74,7 @@ impl Server {
             settings,
             host: options,
         } = config;
-        let watched = match (&target.path, options.reload) {
+        let watched = match (&target.path, options.runtime.reload) {
             (Some(path), true) => Some((target.name.clone(), path.clone())),
             _ => None,
         };
@@ -121,14 +121,14 @@ impl Server {
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(options.header_timeout)
+            .header_read_timeout(options.limits.header_timeout)
             // hyper answers 431 when the head does not fit its read buffer.
-            .max_buf_size(options.max_header_size)
-            .max_headers(options.max_headers);
+            .max_buf_size(options.limits.max_header_size)
+            .max_headers(options.limits.max_headers as usize);
         builder
             .http2()
             .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(options.max_header_size).unwrap_or(u32::MAX))
+            .max_header_list_size(u32::try_from(options.limits.max_header_size).unwrap_or(u32::MAX))
             .max_concurrent_streams(Some(100));
         let host = HeaderValue::from_str(&self.local_addr.to_string())
             .context("the local address is not a valid Host header")?;
@@ -172,7 +172,7 @@ impl Server {
             let connection = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .into_owned();
-            let idle_timeout = options.idle_timeout;
+            let idle_timeout = options.limits.idle_timeout;
             let mut stopping = stopping.clone();
             tokio::spawn(async move {
                 let mut connection = pin!(connection);
@@ -203,7 +203,7 @@ impl Server {
         drop(self.listener);
         drop(stopping);
         let _ = stop.send(true);
-        let grace = options.grace_period;
+        let grace = options.limits.grace_period;
         if tokio::time::timeout(grace, stop.closed()).await.is_err() {
             tracing::warn!("requests still in flight after the grace period ({grace:?}); dropped");
         }

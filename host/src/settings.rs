@@ -12,27 +12,15 @@ use std::str::FromStr;
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value};
 
-use crate::config::io_reason;
+use crate::io::io_reason;
 
-/// The guest's own deep merge (maps merge key by key, anything else replaces), so the host
+/// The deep merge guests use too (maps merge key by key, anything else replaces), so the host
 /// merges its layers exactly as a guest merges `NANOHTTP_SETTINGS` over its defaults.
-pub(crate) use nanohttp::merge_settings as merge;
+pub(crate) use nanohttp_settings::merge;
 
 /// An empty settings layer, `{}`: where merging starts.
 pub(crate) fn empty() -> Value {
     Value::Object(Map::new())
-}
-
-/// The merged settings as a YAML value, for the `host:` options (read by `options.rs`). JSON
-/// data converts to YAML without loss, and back again with [`to_json`].
-pub(crate) fn to_yaml_value(settings: Value) -> anyhow::Result<serde_yaml_ng::Value> {
-    serde_yaml_ng::to_value(settings).context("cannot convert the merged settings to YAML")
-}
-
-/// The merged settings as compact JSON text: what `NANOHTTP_SETTINGS` carries. An empty
-/// mapping is `{}`.
-pub(crate) fn to_json(settings: &serde_yaml_ng::Value) -> anyhow::Result<String> {
-    serde_json::to_string(settings).context("cannot serialise the merged settings as JSON")
 }
 
 /// Reads one settings file. An empty file is an empty mapping; anything else must be a mapping.
@@ -288,11 +276,10 @@ mod tests {
     }
 
     #[test]
-    fn settings_travel_as_json() {
-        let empty = to_yaml_value(empty()).unwrap();
-        assert_eq!(to_json(&empty).unwrap(), "{}");
+    fn settings_travel_as_compact_json() {
+        assert_eq!(empty().to_string(), "{}");
         let data = yaml("{a: {b: [1, -2, 0.5, x, null, true]}, c: '80'}");
-        let text = to_json(&to_yaml_value(data.clone()).unwrap()).unwrap();
+        let text = data.to_string();
         assert_eq!(text, r#"{"a":{"b":[1,-2,0.5,"x",null,true]},"c":"80"}"#);
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), data);
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-pub(crate) use options::{Backend as KvBackend, KvOptions};
+pub(crate) use options::KvOptions;
 
 use generated::wasi::keyvalue::{atomics, batch, store};
 
@@ -87,7 +87,7 @@ impl Kv {
     /// # Errors
     /// The Redis URL is malformed.
     pub(crate) fn open(options: &KvOptions) -> anyhow::Result<Arc<Self>> {
-        let backend = match &options.backend {
+        let backend = match &options.url {
             options::Backend::Memory => Backend::Memory(memory::Memory::default()),
             options::Backend::File(path) => Backend::Embedded(embedded::Embedded::new(path)),
             options::Backend::Redis(url) => Backend::Redis(redis::Redis::new(url, options)?),
@@ -95,7 +95,7 @@ impl Kv {
         tracing::debug!(
             target: "nanohttp::kv",
             "key-value store {} with buckets {}",
-            options.backend.describe(),
+            options.url.describe(),
             options.buckets.join(", ")
         );
         Ok(Arc::new(Self {

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_yaml_ng::Value;
-
-use crate::options::{count_value, duration_value, size_value, string_value};
+use crate::options::group::option_group;
+use crate::options::values;
 
 /// Where the buckets live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +18,16 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
-    /// Parses a `--kv` URL; `resolve` makes a relative `file:` path absolute.
-    pub(crate) fn parse(text: &str, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Self, String> {
+    /// Parses a `--kv` URL (a relative `file:` path is resolved later, see
+    /// [`Backend::resolved`]).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         if text == "memory:" {
             Ok(Self::Memory)
         } else if let Some(path) = text.strip_prefix("file:") {
             if path.is_empty() {
                 return Err("'file:' needs a path (file:PATH)".into());
             }
-            Ok(Self::File(resolve(PathBuf::from(path))))
+            Ok(Self::File(PathBuf::from(path)))
         } else if ["redis://", "rediss://", "redis+unix://"]
             .iter()
             .any(|scheme| text.starts_with(scheme))
@@ -40,11 +40,10 @@ impl Backend {
         }
     }
 
-    /// A relative `file:` path made absolute by `resolve`.
-    pub(crate) fn resolved(self, resolve: impl Fn(&std::path::Path) -> PathBuf) -> Self {
-        match self {
-            Self::File(path) => Self::File(resolve(&path)),
-            other => other,
+    /// Makes a relative `file:` path absolute with `resolve`.
+    pub(crate) fn resolve(&mut self, resolve: impl Fn(&std::path::Path) -> PathBuf) {
+        if let Self::File(path) = self {
+            *path = resolve(path);
         }
     }
 
@@ -63,6 +62,13 @@ impl Backend {
     }
 }
 
+/// As the log and `--help` show it (a Redis URL without its password).
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
 /// `$XDG_DATA_HOME/nanohttp/kv.redb`, else `$HOME/.local/share/nanohttp/kv.redb`; `memory:`
 /// when there is no home directory at all.
 pub(crate) fn default_backend() -> Backend {
@@ -78,130 +84,56 @@ pub(crate) fn default_backend() -> Backend {
     }
 }
 
-/// The key-value options of the host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KvOptions {
-    pub(crate) backend: Backend,
-    /// The buckets a guest may open; any other name is `no-such-store`.
-    pub(crate) buckets: Vec<String>,
-    /// Longest key, in bytes.
-    pub(crate) max_key_size: usize,
-    /// Largest value, in bytes.
-    pub(crate) max_value_size: usize,
-    /// Keys in one page of `list-keys` (a Redis page is a `SCAN ... COUNT` hint).
-    pub(crate) list_page_size: u32,
-    /// Key-value operations one request may make (a batch counts one per key).
-    pub(crate) max_operations: u32,
-    /// How long one operation may wait for the backend (Redis: connecting, each reply).
-    pub(crate) timeout: Duration,
-}
+option_group! {
+    /// The key-value store guests use (`wasi:keyvalue`), its buckets and its limits.
+    #[command(next_help_heading = "Key-value store (each also settable as host.kv.KEY in settings)")]
+    pub(crate) struct KvOptions in "kv" {
+        /// Key-value store for guests (wasi:keyvalue): `memory:`, `file:PATH` (embedded,
+        /// durable) or `redis://HOST:PORT/DB`; relative paths are resolved against `-C`. Also
+        /// `host.kv.url`.
+        #[arg(long = "kv", value_name = "URL", default_value_t = default_backend())]
+        pub(crate) url: Backend = Backend::parse,
 
-impl Default for KvOptions {
-    fn default() -> Self {
-        Self {
-            backend: default_backend(),
-            buckets: vec!["default".into()],
-            max_key_size: 1024,
-            max_value_size: 1 << 20,
-            list_page_size: 100,
-            max_operations: 1000,
-            timeout: Duration::from_secs(2),
-        }
-    }
-}
+        /// A bucket guests may open; any other name is `no-such-store`. May be given several
+        /// times (`host.kv.buckets` is the list).
+        #[arg(long = "kv-bucket", value_name = "NAME", default_value = "default")]
+        pub(crate) buckets: Vec<String> = bucket_name,
 
-/// The keys of `host.kv`.
-const KEYS: &[&str] = &[
-    "url",
-    "buckets",
-    "max_key_size",
-    "max_value_size",
-    "list_page_size",
-    "max_operations",
-    "timeout",
-];
+        /// Longest key, in bytes.
+        #[arg(long = "kv-max-key-size", value_name = "SIZE", default_value = "1KiB")]
+        pub(crate) max_key_size: usize = values::size_at_least::<1>,
 
-impl KvOptions {
-    /// Applies `host.kv` (a mapping) over these options.
-    pub(crate) fn apply(
-        &mut self,
-        section: &Value,
-        resolve: &impl Fn(PathBuf) -> PathBuf,
-    ) -> Result<(), String> {
-        let Value::Mapping(map) = section else {
-            return Err(format!("a mapping of {} is expected", KEYS.join(", ")));
-        };
-        for (key, value) in map {
-            let key = key.as_str().unwrap_or_default();
-            self.apply_one(key, value, resolve)
-                .map_err(|e| format!("'{key}': {e}"))?;
-        }
-        Ok(())
-    }
+        /// Largest value, in bytes.
+        #[arg(long = "kv-max-value-size", value_name = "SIZE", default_value = "1MiB")]
+        pub(crate) max_value_size: usize = values::size_at_least::<1>,
 
-    fn apply_one(
-        &mut self,
-        key: &str,
-        value: &Value,
-        resolve: &impl Fn(PathBuf) -> PathBuf,
-    ) -> Result<(), String> {
-        match key {
-            "url" => self.backend = Backend::parse(&string_value(value)?, resolve)?,
-            "buckets" => {
-                let names = match value {
-                    Value::Sequence(items) => items
-                        .iter()
-                        .map(string_value)
-                        .collect::<Result<Vec<_>, _>>()?,
-                    other => vec![string_value(other)?],
-                };
-                for name in &names {
-                    check_bucket_name(name)?;
-                }
-                self.buckets = names;
-            }
-            "max_key_size" => self.max_key_size = positive_size(size_value(value)?)?,
-            "max_value_size" => self.max_value_size = positive_size(size_value(value)?)?,
-            "list_page_size" => self.list_page_size = positive_count(count_value(value)?)?,
-            "max_operations" => self.max_operations = positive_count(count_value(value)?)?,
-            "timeout" => {
-                self.timeout = crate::options::positive_duration(duration_value(value)?)?;
-            }
-            _ => return Err(format!("unknown option; known: {}", KEYS.join(", "))),
-        }
-        Ok(())
+        /// Keys in one page of `list-keys` (a Redis page is a `SCAN ... COUNT` hint).
+        #[arg(long = "kv-list-page-size", value_name = "N", default_value = "100")]
+        pub(crate) list_page_size: u32 = values::count::<1, { u32::MAX }>,
+
+        /// Key-value operations one request may make (a batch counts one per key).
+        #[arg(long = "kv-max-operations", value_name = "N", default_value = "1000")]
+        pub(crate) max_operations: u32 = values::count::<1, { u32::MAX }>,
+
+        /// How long one operation may wait for the backend (Redis: connecting, each reply).
+        #[arg(long = "kv-timeout", value_name = "DURATION", default_value = "2s")]
+        pub(crate) timeout: Duration = values::positive_duration,
     }
 }
 
 /// Bucket names become Redis key prefixes and redb table names: keep them plain.
-fn check_bucket_name(name: &str) -> Result<(), String> {
+fn bucket_name(name: &str) -> Result<String, String> {
     let plain = !name.is_empty()
         && name.len() <= 64
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
     if plain {
-        Ok(())
+        Ok(name.to_owned())
     } else {
         Err(format!(
             "'{name}' is not a bucket name (1 to 64 of A-Z a-z 0-9 _ - .)"
         ))
-    }
-}
-
-fn positive_size(bytes: u64) -> Result<usize, String> {
-    match usize::try_from(bytes) {
-        Ok(0) => Err("must be at least 1 byte".into()),
-        Ok(size) => Ok(size),
-        Err(_) => Err(format!("{bytes} is too large")),
-    }
-}
-
-fn positive_count(count: u64) -> Result<u32, String> {
-    match u32::try_from(count) {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(count) => Ok(count),
-        Err(_) => Err(format!("{count} is too large")),
     }
 }
 
@@ -211,10 +143,9 @@ mod tests {
 
     #[test]
     fn urls() {
-        let resolve = |path: PathBuf| PathBuf::from("/base").join(path);
         let cases: &[(&str, Result<Backend, &str>)] = &[
             ("memory:", Ok(Backend::Memory)),
-            ("file:kv.redb", Ok(Backend::File("/base/kv.redb".into()))),
+            ("file:kv.redb", Ok(Backend::File("kv.redb".into()))),
             (
                 "file:/data/kv.redb",
                 Ok(Backend::File("/data/kv.redb".into())),
@@ -227,12 +158,15 @@ mod tests {
             ("http://x", Err("is not a key-value store URL")),
         ];
         for (text, expected) in cases {
-            match (Backend::parse(text, resolve), expected) {
+            match (Backend::parse(text), expected) {
                 (Ok(got), Ok(want)) => assert_eq!(&got, want, "{text}"),
                 (Err(got), Err(want)) => assert!(got.contains(want), "{text}: {got}"),
                 (got, want) => panic!("{text}: {got:?}, expected {want:?}"),
             }
         }
+        let mut relative = Backend::parse("file:kv.redb").unwrap();
+        relative.resolve(|path| PathBuf::from("/base").join(path));
+        assert_eq!(relative, Backend::File("/base/kv.redb".into()));
         assert_eq!(
             Backend::Redis("redis://:secret@host:1/0".into()).describe(),
             "redis://***@host:1/0"
@@ -240,35 +174,10 @@ mod tests {
     }
 
     #[test]
-    fn section() {
-        let mut options = KvOptions::default();
-        let section: Value = serde_yaml_ng::from_str(
-            "{url: 'memory:', buckets: [a, b], max_key_size: 16, max_value_size: 1KiB, \
-             list_page_size: 5, max_operations: 7, timeout: 500ms}",
-        )
-        .unwrap();
-        options.apply(&section, &|p| p).unwrap();
-        assert_eq!(
-            options,
-            KvOptions {
-                backend: Backend::Memory,
-                buckets: vec!["a".into(), "b".into()],
-                max_key_size: 16,
-                max_value_size: 1024,
-                list_page_size: 5,
-                max_operations: 7,
-                timeout: Duration::from_millis(500),
-            }
-        );
-        for (yaml, error) in [
-            ("{buckets: ['a b']}", "is not a bucket name"),
-            ("{max_key_size: 0}", "at least 1"),
-            ("{colour: red}", "unknown option"),
-            ("{url: 'ftp://x'}", "not a key-value store URL"),
-        ] {
-            let section: Value = serde_yaml_ng::from_str(yaml).unwrap();
-            let got = KvOptions::default().apply(&section, &|p| p).unwrap_err();
-            assert!(got.contains(error), "{yaml}: {got}");
+    fn bucket_names() {
+        assert_eq!(bucket_name("tips-1.v2"), Ok("tips-1.v2".into()));
+        for bad in ["", "a b", "a/b", &"x".repeat(65)] {
+            assert!(bucket_name(bad).is_err(), "{bad}");
         }
     }
 }

@@ -23,7 +23,7 @@ use anyhow::Context as _;
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-pub(crate) use options::{OutboundFlags, OutboundOptions};
+pub(crate) use options::OutboundOptions;
 
 /// The outbound side of the host, shared by every instance: the options, the TLS client
 /// configuration and the per-upstream limits.
@@ -46,14 +46,14 @@ impl Outbound {
         let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        if let Some(file) = &options.ca_file {
+        if let Some(file) = &options.outbound_ca {
             use rustls::pki_types::CertificateDer;
             use rustls::pki_types::pem::PemObject as _;
             let shown = file.display();
             let pem = std::fs::read(file).map_err(|e| {
                 anyhow::anyhow!(
                     "cannot read the outbound CA file '{shown}': {}",
-                    crate::config::io_reason(&e)
+                    crate::io::io_reason(&e)
                 )
             })?;
             let certs = CertificateDer::pem_slice_iter(&pem)
@@ -93,12 +93,12 @@ impl Outbound {
         }
         if hosts.len() >= REMEMBERED_HOSTS {
             // Forget upstreams nobody holds a permit of.
-            let all = self.options.max_per_host as usize;
+            let all = self.options.outbound_max_per_host as usize;
             hosts.retain(|_, permits| {
                 Arc::strong_count(permits) > 1 || permits.available_permits() < all
             });
         }
-        let permits = Arc::new(Semaphore::new(self.options.max_per_host as usize));
+        let permits = Arc::new(Semaphore::new(self.options.outbound_max_per_host as usize));
         hosts.insert(upstream.to_owned(), permits.clone());
         permits
     }
@@ -153,7 +153,7 @@ impl WasiHttpHooks for OutboundHooks {
         options: Option<RequestOptions>,
         _response_error: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Sent {
-        let limit = self.shared.options.max_in_flight as usize;
+        let limit = self.shared.options.outbound_max_in_flight as usize;
         let in_flight = self
             .in_flight
             .get_or_insert_with(|| Arc::new(Semaphore::new(limit)));

@@ -50,7 +50,7 @@ pub(super) async fn send(
             "not an http(s) URL with a host",
         ));
     };
-    let rules = &shared.options.allow;
+    let rules = &shared.options.allow_outbound;
     let any_address = match policy::check(rules, target.scheme, &target.host, target.port) {
         Verdict::Allowed { rule, any_address } => {
             log.rule = rule.text().to_owned();
@@ -83,7 +83,7 @@ pub(super) async fn send(
             HttpError::ConnectionLimitReached,
             &format!(
                 "over {} calls in flight for one request (--outbound-max-in-flight)",
-                shared.options.max_in_flight
+                shared.options.outbound_max_in_flight
             ),
         ));
     };
@@ -217,11 +217,14 @@ impl Limits {
         };
         let guest = guest.unwrap_or_default();
         Self {
-            connect: pick(host.connect_timeout, guest.connect_timeout),
-            first_byte: pick(host.first_byte_timeout, guest.first_byte_timeout),
-            between_bytes: pick(host.between_bytes_timeout, guest.between_bytes_timeout)
-                .max(Duration::from_millis(1)),
-            max_body_size: host.max_body_size,
+            connect: pick(host.outbound_connect_timeout, guest.connect_timeout),
+            first_byte: pick(host.outbound_first_byte_timeout, guest.first_byte_timeout),
+            between_bytes: pick(
+                host.outbound_between_bytes_timeout,
+                guest.between_bytes_timeout,
+            )
+            .max(Duration::from_millis(1)),
+            max_body_size: host.outbound_max_body_size,
         }
     }
 }

@@ -1,0 +1,353 @@
+//! Running one request through an instance, within its limits: admission (body size, requests
+//! at once), the deadline, the guest's run, and waiting for its response while its body may
+//! go on streaming.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use anyhow::anyhow;
+use http::header::CONTENT_LENGTH;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
+use wasmtime::component::Resource;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi_http::WasiHttpView as _;
+use wasmtime_wasi_http::p2::bindings::Proxy;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
+
+use super::body::{GuestBody, LimitedBody, ResponseBody};
+use super::pool::{Version, Warm};
+use super::state::RequestState;
+use super::{App, Failure, Limits};
+
+/// What the guest hands the host: its response (head and streaming body), or the error code it
+/// answered with.
+type GuestResponse = Result<hyper::Response<ResponseBody>, ErrorCode>;
+
+impl App {
+    /// Runs one request in an instance: a waiting one with `--reuse`, else a fresh one.
+    /// Resolves once the guest has set the response (status and headers); the body streams
+    /// from the guest while it keeps running, until it finishes or the time limit cuts it.
+    ///
+    /// `Err` when the host answers instead (see [`Failure`]); a trap after the response was
+    /// set is logged here and cuts the body.
+    pub(crate) async fn handle(
+        &self,
+        request: hyper::Request<Incoming>,
+    ) -> Result<hyper::Response<ResponseBody>, Failure> {
+        let limits = self.limits;
+        refuse_declared_too_large(&request, limits.body)?;
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Failure::Busy)?;
+        let version = self.current();
+        let deadline = limits.request_timeout.map(|limit| Instant::now() + limit);
+
+        // Without `--reuse` no instance is ever kept: skip the pool's lock.
+        let (mut store, proxy, served) = match (limits.reuse > 1).then(|| version.take_idle()) {
+            Some(Some(Warm {
+                store,
+                proxy,
+                served,
+                ..
+            })) => (store, Some(proxy), served),
+            _ => (self.new_store(version.pre.engine())?, None, 0),
+        };
+        let described = format!("{} {}", request.method(), request.uri());
+        store.data_mut().serving(
+            format!("{} {}", request.method(), request.uri().path()),
+            deadline,
+        );
+        arm_deadline(&mut store, deadline);
+
+        let too_large = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| LimitedBody::new(body, limits.body, too_large.clone()));
+        let exchange = Exchange::open(&mut store, request)?;
+        let guest = GuestTask {
+            version,
+            store,
+            proxy,
+            served,
+            limits,
+            deadline,
+            permit,
+            too_large: too_large.clone(),
+            responded: exchange.responded.clone(),
+            failed: exchange.failed.clone(),
+            described,
+        };
+        let failed = exchange.failed.clone();
+        let run = guest.run(exchange.request, exchange.out);
+        let result = match wait_for_response(exchange.response, GuestRun(Some(Box::pin(run)))).await
+        {
+            Ok(response) => Ok(response.map(|inner| GuestBody { inner, failed }.boxed_unsync())),
+            Err(failure) => Err(failure),
+        };
+        // A body over the limit is the client's doing, whatever the guest made of it.
+        if too_large.load(Ordering::Acquire) {
+            return Err(Failure::BodyTooLarge(limits.body));
+        }
+        result
+    }
+}
+
+/// A declared body over the limit is refused before any instance is spent on it.
+fn refuse_declared_too_large<B>(request: &hyper::Request<B>, limit: u64) -> Result<(), Failure> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => Err(Failure::BodyTooLarge(limit)),
+        _ => Ok(()),
+    }
+}
+
+/// Every epoch tick, the guest yields to the scheduler, and traps once the request's time is
+/// up: this is what stops a guest that loops without calling the host.
+fn arm_deadline(store: &mut Store<RequestState>, deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        }),
+        None => store.epoch_deadline_async_yield_and_update(1),
+    }
+    store.set_epoch_deadline(1);
+}
+
+/// The request and the response slot, as the guest's `wasi:http` resources, and what the host
+/// learns through them.
+struct Exchange {
+    request: Resource<HostIncomingRequest>,
+    out: Resource<HostResponseOutparam>,
+    /// Where the guest's `response-outparam.set` lands.
+    response: oneshot::Receiver<GuestResponse>,
+    /// Set synchronously when the guest sets the response, so its task knows whether a later
+    /// failure still has a request to fail or only a body to cut.
+    responded: Arc<AtomicBool>,
+    /// Set when the guest fails after responding, before its instance (and so the body's
+    /// sending end) is dropped: the body then ends in an error rather than cleanly, so a
+    /// client never takes a cut body for a whole one.
+    failed: Arc<AtomicBool>,
+}
+
+impl Exchange {
+    fn open(
+        store: &mut Store<RequestState>,
+        request: hyper::Request<LimitedBody>,
+    ) -> Result<Self, Failure> {
+        let (sender, response) = oneshot::channel();
+        let responded = Arc::new(AtomicBool::new(false));
+        let flag = responded.clone();
+        let mut http = store.data_mut().http();
+        let request = http
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| Failure::Guest(e.into()))?;
+        let out = http
+            .new_response_outparam_from_callback(move |result| {
+                flag.store(true, Ordering::Release);
+                // The receiver is gone if the client hung up; nothing to do then.
+                let _ = sender.send(result);
+            })
+            .map_err(|e| Failure::Guest(e.into()))?;
+        Ok(Self {
+            request,
+            out,
+            response,
+            responded,
+            failed: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+/// One request's instance and everything its run must release or report at the end.
+struct GuestTask {
+    version: Arc<Version>,
+    store: Store<RequestState>,
+    /// A reused instance; `None`: instantiate one (within the request's time).
+    proxy: Option<Proxy>,
+    /// Requests the instance served before this one.
+    served: u32,
+    limits: Limits,
+    deadline: Option<Instant>,
+    /// One of `--max-concurrent`, released once the instance is back in the pool.
+    permit: OwnedSemaphorePermit,
+    too_large: Arc<AtomicBool>,
+    responded: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
+    /// `METHOD URI`, for the log line of a guest that fails after responding.
+    described: String,
+}
+
+impl GuestTask {
+    /// Instantiates (unless reused) and calls the guest's handler, within the time limit;
+    /// then keeps or drops the instance. `Err` when the guest failed and the host still has a
+    /// request to answer.
+    async fn run(
+        self,
+        request: Resource<HostIncomingRequest>,
+        out: Resource<HostResponseOutparam>,
+    ) -> Result<(), Failure> {
+        let Self {
+            version,
+            mut store,
+            proxy,
+            served,
+            limits,
+            deadline,
+            permit,
+            too_large,
+            responded,
+            failed,
+            described,
+        } = self;
+        let call = async {
+            let proxy = match proxy {
+                Some(proxy) => proxy,
+                None => version.pre.instantiate_async(&mut store).await?,
+            };
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, out)
+                .await?;
+            Ok::<_, wasmtime::Error>(proxy)
+        };
+        // The epoch callback stops a guest that computes; this stops one that waits on the
+        // host (sleeping, or blocked writing a body nobody reads).
+        let result = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
+                .await
+                .unwrap_or_else(|_| Err(Trap::Interrupt.into())),
+            None => call.await,
+        };
+        let out_of_memory = store.data().memory_refused();
+        let result = match result {
+            // An instance that served cleanly and within its limits may serve again.
+            Ok(proxy) if !out_of_memory && !too_large.load(Ordering::Acquire) => {
+                version.release(store, proxy, served + 1, limits.reuse);
+                Ok(())
+            }
+            Ok(_) => {
+                drop(store);
+                Ok(())
+            }
+            // Exit status 0 is a guest ending on purpose with its response whole: the
+            // nanohttp guest answers a panic itself, then exits rather than aborting. The
+            // instance is over either way.
+            Err(error)
+                if error
+                    .downcast_ref::<wasmtime_wasi::I32Exit>()
+                    .is_some_and(|exit| exit.0 == 0) =>
+            {
+                drop(store);
+                Ok(())
+            }
+            Err(error) => {
+                failed.store(true, Ordering::Release);
+                drop(store);
+                Err(error)
+            }
+        };
+        // The instance (unless kept: `release` took the store) is back in the pool before the
+        // permit is released.
+        drop(permit);
+        let failure = match result {
+            Ok(()) => return Ok(()),
+            Err(error) if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                Failure::TimedOut(limits.request_timeout.unwrap_or_default())
+            }
+            Err(error) if out_of_memory => {
+                Failure::Guest(anyhow::Error::from(error).context(format!(
+                    "the guest reached its memory limit ({} MiB)",
+                    limits.memory >> 20
+                )))
+            }
+            Err(error) => Failure::Guest(error.into()),
+        };
+        if responded.load(Ordering::Acquire) {
+            tracing::error!("{described}: the guest failed after responding: {failure}");
+            return Ok(());
+        }
+        Err(failure)
+    }
+}
+
+/// Until the response is set, or the guest ends without one, whichever comes first.
+async fn wait_for_response(
+    mut response: oneshot::Receiver<GuestResponse>,
+    mut guest: GuestRun,
+) -> Result<hyper::Response<ResponseBody>, Failure> {
+    let (response, ended) = tokio::select! {
+        biased;
+        set = &mut response => match set {
+            Ok(set) => (Some(set), None),
+            // The store is gone without a response: the guest is ending; ask it why.
+            Err(_) => (None, Some((&mut guest).await)),
+        },
+        ended = &mut guest => (response.try_recv().ok(), Some(ended)),
+    };
+    match response {
+        Some(Ok(response)) => Ok(response),
+        Some(Err(code)) => Err(Failure::Guest(anyhow!(
+            "the guest answered with an error instead of a response: {code:?}"
+        ))),
+        None => match ended {
+            Some(Err(Failure::Guest(error))) => Err(Failure::Guest(
+                error.context("the guest failed before responding"),
+            )),
+            Some(Err(failure)) => Err(failure),
+            Some(Ok(())) | None => Err(Failure::Guest(anyhow!(
+                "the guest returned without setting a response"
+            ))),
+        },
+    }
+}
+
+/// One request's run of its guest. The request's own task drives it until the response is
+/// known: most guests write their whole response in one go, so they end there, without a task
+/// of their own and the hand-off between threads it costs. What is left of a run when this is
+/// dropped (a body still streaming, or a client gone before the response) carries on as a
+/// task of its own, within its limits as before.
+struct GuestRun(Option<Run>);
+
+/// The future of a guest's run: `Err` when it failed before responding.
+type Run = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+
+impl Future for GuestRun {
+    type Output = Result<(), Failure>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let run = self
+            .0
+            .as_mut()
+            .expect("a guest run is not polled after it ended");
+        let ended = std::task::ready!(run.as_mut().poll(cx));
+        self.0 = None;
+        Poll::Ready(ended)
+    }
+}
+
+impl Drop for GuestRun {
+    fn drop(&mut self) {
+        let Some(run) = self.0.take() else { return };
+        // Outside a runtime (it is shutting down), the run ends here, its instance dropped.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(failure) = run.await {
+                    tracing::debug!("a guest whose client went away: {failure}");
+                }
+            });
+        }
+    }
+}

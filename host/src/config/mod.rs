@@ -1,0 +1,231 @@
+//! Command-line arguments → a validated, plain [`Config`].
+//!
+//! Everything that can be checked without wasmtime is checked here: files are read, settings
+//! layers parsed and merged, the component's bytes sniffed. What needs the engine (compiling,
+//! checking the export) happens in [`Server::bind`](crate::Server::bind).
+
+use std::ffi::OsString;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
+
+use crate::io::io_reason;
+use crate::options::DirMapping;
+use crate::settings::{self, Override};
+use crate::target::Target;
+
+mod host;
+pub(crate) use host::HostOptions;
+
+/// Serve a wasi:http component (a `.wasm` file built for wasm32-wasip2) over HTTP/1.1 and
+/// HTTP/2 (h2c), one fresh instance per request.
+#[derive(Debug, Parser)]
+#[command(name = "nanohttp", version)]
+struct Args {
+    /// A YAML settings file; may be given several times, later files win.
+    #[arg(short = 'c', long = "config-file", value_name = "FILE")]
+    config_files: Vec<PathBuf>,
+
+    /// A directory whose `*.yml` and `*.yaml` files are settings, read in file-name order
+    /// after every `-c` file; may be given several times.
+    #[arg(short = 'd', long = "config-directory", value_name = "DIR")]
+    config_directories: Vec<PathBuf>,
+
+    /// Address to listen on. A bare port listens on loopback (127.0.0.1); other interfaces
+    /// must be named, e.g. `0.0.0.0:8080` or `[::]:8080`. The last `-b` wins.
+    #[arg(
+        short = 'b',
+        long = "bind",
+        value_name = "{HOST:}PORT",
+        default_value = "127.0.0.1:8080",
+        value_parser = parse_bind,
+        overrides_with = "bind"
+    )]
+    bind: SocketAddr,
+
+    /// Resolve relative paths (TARGET, -c, -d) against this directory. The last `-C` wins.
+    #[arg(
+        short = 'C',
+        long = "directory",
+        value_name = "DIR",
+        overrides_with = "directory"
+    )]
+    directory: Option<PathBuf>,
+
+    /// Override one setting, after all files; the value is a YAML scalar (`-o debug=true`,
+    /// `-o db.port=5432`, `-o name=x`). May be given several times.
+    #[arg(short = 'o', long = "option", value_name = "KEY.PATH=VALUE")]
+    options: Vec<Override>,
+
+    /// The component to serve: a `.wasm` file exporting wasi:http/incoming-handler@0.2.x,
+    /// `demo` for the demo application built into this binary (use `./demo` for a file), or
+    /// `:Static` to serve the files of the current directory (or `-C DIR`) and nothing else.
+    #[arg(value_name = "TARGET", default_value = "demo")]
+    target: PathBuf,
+
+    #[command(flatten)]
+    host: HostOptions,
+}
+
+/// A validated server configuration, built from command-line arguments by
+/// [`Config::from_args`] and consumed by [`Server::bind`](crate::Server::bind).
+///
+/// It holds the component's bytes (read, not yet compiled), the address to listen on and the
+/// merged settings as the JSON text every instance receives in `NANOHTTP_SETTINGS`.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) target: Target,
+    pub(crate) bind: SocketAddr,
+    pub(crate) settings: String,
+    pub(crate) host: HostOptions,
+}
+
+impl Config {
+    /// Parses command-line arguments (the first item is the program name, as in
+    /// [`std::env::args_os`]) and validates them: the component file is read and must be a
+    /// WebAssembly component, every settings layer is read, parsed and merged.
+    ///
+    /// `-C DIR` does not change the process's working directory (this function is used
+    /// in-process by tests); relative paths are resolved against `DIR` instead, which is the
+    /// same thing for everything the host reads.
+    ///
+    /// `--help` and `--version` come back as a [`clap::Error`] inside the [`anyhow::Error`],
+    /// as do all other argument errors; [`main_with_args`](crate::main_with_args) prints them.
+    ///
+    /// # Errors
+    /// Bad arguments, unreadable files, a file that is not a component, invalid YAML, a
+    /// malformed `-o`, or `demo` in a build without the demo.
+    pub fn from_args<I, T>(args: I) -> anyhow::Result<Config>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = Args::command().try_get_matches_from(args)?;
+        let args = Args::from_arg_matches(&matches)?;
+        Self::from_parsed(args, &matches)
+    }
+
+    fn from_parsed(args: Args, matches: &ArgMatches) -> anyhow::Result<Config> {
+        let base = match &args.directory {
+            Some(dir) => {
+                let meta = std::fs::metadata(dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot use directory '{}': {}",
+                        dir.display(),
+                        io_reason(&e)
+                    )
+                })?;
+                anyhow::ensure!(
+                    meta.is_dir(),
+                    "cannot use directory '{}': not a directory",
+                    dir.display()
+                );
+                Some(dir.as_path())
+            }
+            None => None,
+        };
+        let resolve = |path: &Path| match base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        };
+
+        let target = Target::select(&args.target, |path| resolve(path))?;
+        let mut merged = settings::empty();
+        for file in &args.config_files {
+            settings::merge(&mut merged, settings::load_file(&resolve(file), file)?);
+        }
+        for dir in &args.config_directories {
+            for layer in settings::load_directory(&resolve(dir), dir)? {
+                settings::merge(&mut merged, layer);
+            }
+        }
+        for option in args.options {
+            settings::merge(&mut merged, option.into_layer());
+        }
+
+        let mut host = args.host;
+        if let Some(section) = host::take_section(&mut merged) {
+            host.layer_settings(section, matches)?;
+        }
+        host.resolve_paths(|path| resolve(path));
+        let dirs = &mut host.runtime.dir;
+        if let Some(served) = target.served_directory(base)? {
+            dirs.insert(0, served);
+        }
+        DirMapping::dedup(dirs);
+        for dir in dirs.iter() {
+            dir.check()?;
+        }
+        if host.runtime.reload && target.path.is_none() {
+            anyhow::bail!(
+                "--reload needs a component file to watch, not the embedded {}",
+                target.name
+            );
+        }
+
+        Ok(Config {
+            target,
+            bind: args.bind,
+            settings: merged.to_string(),
+            host,
+        })
+    }
+
+    /// The address the server will listen on (port 0 picks a free port at bind time; see
+    /// [`Server::local_addr`](crate::Server::local_addr)).
+    pub fn bind_addr(&self) -> SocketAddr {
+        self.bind
+    }
+
+    /// The merged settings, as the JSON text passed to every instance in `NANOHTTP_SETTINGS`.
+    pub fn settings_json(&self) -> &str {
+        &self.settings
+    }
+
+    /// What is being served: the component's path as given, or `demo`.
+    pub fn target_name(&self) -> &str {
+        &self.target.name
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("target", &self.target.name)
+            .field("component_bytes", &self.target.wasm.len())
+            .field("bind", &self.bind)
+            .field("settings", &self.settings)
+            .field("host", &self.host)
+            .finish()
+    }
+}
+
+/// `{HOST:}PORT`: a bare port means loopback; `HOST` is an IP address (IPv6 in brackets) or a
+/// name resolved now, the first address found wins.
+fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("expected PORT or HOST:PORT".into());
+    };
+    if host.is_empty() {
+        return Err("expected PORT or HOST:PORT (the host is empty)".into());
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number (0-65535)"))?;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve '{host}': {}", io_reason(&e)))?
+        .next()
+        .ok_or_else(|| format!("'{host}' resolves to no address"))
+}
+
+#[cfg(test)]
+mod tests;
