@@ -95,6 +95,15 @@ macro_rules! export {
                 __NanohttpHandler with_types_in $crate::__private::bindings
             );
         };
+
+        // Natively nothing else names the application (there is no component to export): say
+        // it is served as a component would serve it, so a correct application builds and
+        // tests without dead-code warnings for its controllers and handlers.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$app as ::core::default::Default>::default;
+            let _ = <$app as $crate::Application>::SETTINGS;
+        };
     };
 }
 

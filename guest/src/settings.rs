@@ -195,7 +195,16 @@ fn parse_layer(layer: &str, text: &str) -> Result<Value, SettingsError> {
     #[cfg(feature = "yaml")]
     let parsed: Value = serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
     #[cfg(not(feature = "yaml"))]
-    let parsed: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let parsed: Value = serde_json::from_str(text).map_err(|e| {
+        // YAML where JSON is expected: the most likely mistake, say what to do about it.
+        let hint = if text.trim_start().starts_with(['{', '[']) {
+            ""
+        } else {
+            " (settings reach components as JSON: convert YAML with `nanohttp settings -c \
+             FILE`, or build the component with nanohttp's `yaml` feature)"
+        };
+        invalid(format!("{e}{hint}"))
+    })?;
     match parsed {
         Value::Null => Ok(Value::Object(Map::new())),
         Value::Object(_) => Ok(parsed),
@@ -308,6 +317,18 @@ mod tests {
                 .to_string()
                 .starts_with("invalid settings in app: expected value at line 1 column 1"),
             "{error}"
+        );
+        assert!(
+            error.to_string().ends_with(
+                "(settings reach components as JSON: convert YAML with `nanohttp settings -c \
+                 FILE`, or build the component with nanohttp's `yaml` feature)"
+            ),
+            "{error}"
+        );
+        let broken_json = Settings::from_layers([("app", "{\"a\": }")]).unwrap_err();
+        assert!(
+            !broken_json.to_string().contains("convert YAML"),
+            "{broken_json}"
         );
         for accepted in ["", " \n", "{}", " {\"a\": 1}"] {
             assert!(defaults_text_is_accepted(accepted), "{accepted:?}");
