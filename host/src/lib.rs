@@ -39,6 +39,7 @@
 mod app;
 mod background;
 mod cache;
+mod commands;
 mod config;
 mod demo;
 mod io;
@@ -65,7 +66,8 @@ pub fn run() -> ExitCode {
 }
 
 /// The whole command: parses `args` (the first item is the program name), serves until
-/// Ctrl+C or SIGTERM, and returns the exit status.
+/// Ctrl+C or SIGTERM, and returns the exit status. `nanohttp new NAME` starts an application
+/// of one's own instead, and `nanohttp build` builds its component (see their `--help`).
 ///
 /// Prints `Listening on http://ADDR` to stderr once the listener is bound. Any start-up error
 /// is one line, `error: ...`, on stderr, with a non-zero status (2 for bad usage, 1
@@ -76,6 +78,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(status) = commands::subcommand(&args) {
+        return status;
+    }
     let config = match Config::from_args(args) {
         Ok(config) => config,
         Err(error) => return report(&error),

@@ -6,7 +6,7 @@
 //! which JSON lacks, become `null` in files (an `-o` override keeps them as text).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context as _, bail};
@@ -17,6 +17,83 @@ use crate::io::io_reason;
 /// The deep merge guests use too (maps merge key by key, anything else replaces), so the host
 /// merges its layers exactly as a guest merges `NANOHTTP_SETTINGS` over its defaults.
 pub(crate) use nanohttp_settings::merge;
+
+/// The settings layers of a command line, in the order they merge: every `-c` file, then
+/// every `-d` directory's files, then every `-o` override; relative paths against `-C`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Layers {
+    /// A YAML settings file; may be given several times, later files win.
+    #[arg(short = 'c', long = "config-file", value_name = "FILE")]
+    config_files: Vec<PathBuf>,
+
+    /// A directory whose `*.yml` and `*.yaml` files are settings, read in file-name order
+    /// after every `-c` file; may be given several times.
+    #[arg(short = 'd', long = "config-directory", value_name = "DIR")]
+    config_directories: Vec<PathBuf>,
+
+    /// Resolve relative paths (TARGET, -c, -d) against this directory. The last `-C` wins.
+    #[arg(
+        short = 'C',
+        long = "directory",
+        value_name = "DIR",
+        overrides_with = "directory"
+    )]
+    directory: Option<PathBuf>,
+
+    /// Override one setting, after all files; the value is a YAML scalar (`-o debug=true`,
+    /// `-o db.port=5432`, `-o name=x`). May be given several times.
+    #[arg(short = 'o', long = "option", value_name = "KEY.PATH=VALUE")]
+    options: Vec<Override>,
+}
+
+impl Layers {
+    /// `-C`, checked to be a directory.
+    pub(crate) fn base(&self) -> anyhow::Result<Option<&Path>> {
+        let Some(dir) = &self.directory else {
+            return Ok(None);
+        };
+        let meta = std::fs::metadata(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot use directory '{}': {}",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
+        anyhow::ensure!(
+            meta.is_dir(),
+            "cannot use directory '{}': not a directory",
+            dir.display()
+        );
+        Ok(Some(dir.as_path()))
+    }
+
+    /// Every layer read, parsed and merged: the settings, `host:` section included.
+    pub(crate) fn merged(&self) -> anyhow::Result<Value> {
+        let base = self.base()?;
+        let resolve = |path: &Path| resolve_against(base, path);
+        let mut merged = empty();
+        for file in &self.config_files {
+            merge(&mut merged, load_file(&resolve(file), file)?);
+        }
+        for dir in &self.config_directories {
+            for layer in load_directory(&resolve(dir), dir)? {
+                merge(&mut merged, layer);
+            }
+        }
+        for option in &self.options {
+            merge(&mut merged, option.clone().into_layer());
+        }
+        Ok(merged)
+    }
+}
+
+/// `path` resolved against `-C` when it is relative and `-C` was given.
+pub(crate) fn resolve_against(base: Option<&Path>, path: &Path) -> PathBuf {
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
+}
 
 /// An empty settings layer, `{}`: where merging starts.
 pub(crate) fn empty() -> Value {

@@ -5,7 +5,7 @@ mod support;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Command, Output, Stdio};
 
-use support::{CORE_MODULE, EMPTY_COMPONENT, Scratch, echo_wasm};
+use support::{CORE_MODULE, EMPTY_COMPONENT, Scratch, echo_wasm, serving};
 
 fn nanohttp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nanohttp"))
@@ -180,16 +180,9 @@ fn start(
     String,
 ) {
     let echo = echo_wasm();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-        .args(["-b", "127.0.0.1:0"])
-        .args(extra)
-        .arg(echo.to_str().unwrap())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut args = extra.to_vec();
+    args.push(echo.to_str().unwrap());
+    let mut child = serving(&args).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
@@ -396,5 +389,35 @@ fn bad_host_options_are_one_line_errors() {
         &["--log-level", "[nonsense", echo],
         1,
         "error: invalid log level '[nonsense': invalid filter directive",
+    );
+}
+
+#[test]
+fn settings_prints_the_json_guests_get() {
+    let dir = Scratch::new();
+    let conf = dir.write(
+        "prod.yml",
+        "db:\n  host: db.internal\n  port: 5432\nhost:\n  reuse: 10\n",
+    );
+    let run = |args: &[&str]| {
+        let output = nanohttp(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(
+        run(&["settings", "-c", &conf, "-o", "debug=true"]),
+        "{\"db\":{\"host\":\"db.internal\",\"port\":5432},\"debug\":true}\n"
+    );
+    assert_eq!(
+        run(&["settings", "-c", &conf, "--with-host"]),
+        "{\"db\":{\"host\":\"db.internal\",\"port\":5432},\"host\":{\"reuse\":10}}\n"
+    );
+    assert_eq!(run(&["settings"]), "{}\n");
+    assert!(run(&["settings", "-c", &conf, "--pretty"]).contains("\n  \"db\": {\n"));
+    let missing = nanohttp(&["settings", "-c", "/nonexistent.yml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing),
+        "error: cannot read settings file '/nonexistent.yml': No such file or directory\n"
     );
 }

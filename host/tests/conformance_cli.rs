@@ -5,85 +5,14 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use support::{Scratch, echo_wasm};
-
-/// A running `nanohttp`, stopped (killed) on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    /// Starts the binary with `args` on a free loopback port (the original binds `-b<port>`).
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-            // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
-            .args(["-b", "127.0.0.1:0", "--kv", "memory:"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        let Some(addr) = line.trim_end().strip_prefix("Listening on http://") else {
-            let _ = child.kill();
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest);
-            panic!("{args:?}: did not start: {line}{rest}");
-        };
-        let addr = addr.to_owned();
-        // Keep reading stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Self { child, addr }
-    }
-
-    /// `GET path`: the status code and the body (chunked framing left in: tests look for text).
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).unwrap();
-        let status = reply[9..12].parse().unwrap();
-        let body = reply
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, body)| body)
-            .to_owned();
-        (status, body)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Scratch, Server, echo_wasm, serving};
 
 /// Whether `nanohttp args` stops with a failure status (within a deadline: one that starts
 /// serving instead is stopped, and counts as not failing).
 fn fails(args: &[&str]) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-        // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
-        .args(["-b", "127.0.0.1:0", "--kv", "memory:"])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = serving(args).stderr(Stdio::null()).spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {

@@ -13,26 +13,23 @@ use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
 
 use crate::io::io_reason;
 use crate::options::DirMapping;
-use crate::settings::{self, Override};
+use crate::settings::{Layers, resolve_against};
 use crate::target::Target;
 
 mod host;
-pub(crate) use host::HostOptions;
+pub(crate) use host::{HostOptions, take_section};
 
 /// Serve a wasi:http component (a `.wasm` file built for wasm32-wasip2) over HTTP/1.1 and
 /// HTTP/2 (h2c), one fresh instance per request.
 #[derive(Debug, Parser)]
-#[command(name = "nanohttp", version)]
+#[command(
+    name = "nanohttp",
+    version,
+    after_help = "Also: `nanohttp new NAME` starts an application of your own, `nanohttp build` \
+                  builds its component, `nanohttp settings` prints the settings guests get \
+                  (see their --help)."
+)]
 struct Args {
-    /// A YAML settings file; may be given several times, later files win.
-    #[arg(short = 'c', long = "config-file", value_name = "FILE")]
-    config_files: Vec<PathBuf>,
-
-    /// A directory whose `*.yml` and `*.yaml` files are settings, read in file-name order
-    /// after every `-c` file; may be given several times.
-    #[arg(short = 'd', long = "config-directory", value_name = "DIR")]
-    config_directories: Vec<PathBuf>,
-
     /// Address to listen on. A bare port listens on loopback (127.0.0.1); other interfaces
     /// must be named, e.g. `0.0.0.0:8080` or `[::]:8080`. The last `-b` wins.
     #[arg(
@@ -45,22 +42,12 @@ struct Args {
     )]
     bind: SocketAddr,
 
-    /// Resolve relative paths (TARGET, -c, -d) against this directory. The last `-C` wins.
-    #[arg(
-        short = 'C',
-        long = "directory",
-        value_name = "DIR",
-        overrides_with = "directory"
-    )]
-    directory: Option<PathBuf>,
-
-    /// Override one setting, after all files; the value is a YAML scalar (`-o debug=true`,
-    /// `-o db.port=5432`, `-o name=x`). May be given several times.
-    #[arg(short = 'o', long = "option", value_name = "KEY.PATH=VALUE")]
-    options: Vec<Override>,
+    #[command(flatten)]
+    layers: Layers,
 
     /// The component to serve: a `.wasm` file exporting wasi:http/incoming-handler@0.2.x,
-    /// `demo` for the demo application built into this binary (use `./demo` for a file), or
+    /// `demo` for the demo application built into this binary (use `./demo` for a file; so
+    /// too `./new`, `./build` and `./settings`, which are commands of their own), or
     /// `:Static` to serve the files of the current directory (or `-C DIR`) and nothing else.
     #[arg(value_name = "TARGET", default_value = "demo")]
     target: PathBuf,
@@ -108,45 +95,13 @@ impl Config {
     }
 
     fn from_parsed(args: Args, matches: &ArgMatches) -> anyhow::Result<Config> {
-        let base = match &args.directory {
-            Some(dir) => {
-                let meta = std::fs::metadata(dir).map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot use directory '{}': {}",
-                        dir.display(),
-                        io_reason(&e)
-                    )
-                })?;
-                anyhow::ensure!(
-                    meta.is_dir(),
-                    "cannot use directory '{}': not a directory",
-                    dir.display()
-                );
-                Some(dir.as_path())
-            }
-            None => None,
-        };
-        let resolve = |path: &Path| match base {
-            Some(base) if path.is_relative() => base.join(path),
-            _ => path.to_path_buf(),
-        };
-
-        let target = Target::select(&args.target, |path| resolve(path))?;
-        let mut merged = settings::empty();
-        for file in &args.config_files {
-            settings::merge(&mut merged, settings::load_file(&resolve(file), file)?);
-        }
-        for dir in &args.config_directories {
-            for layer in settings::load_directory(&resolve(dir), dir)? {
-                settings::merge(&mut merged, layer);
-            }
-        }
-        for option in args.options {
-            settings::merge(&mut merged, option.into_layer());
-        }
+        let base = args.layers.base()?;
+        let resolve = |path: &Path| resolve_against(base, path);
+        let target = Target::select(&args.target, resolve)?;
+        let mut merged = args.layers.merged()?;
 
         let mut host = args.host;
-        if let Some(section) = host::take_section(&mut merged) {
+        if let Some(section) = take_section(&mut merged) {
             host.layer_settings(section, matches)?;
         }
         host.resolve_paths(|path| resolve(path));
