@@ -24,7 +24,7 @@ use crate::status::HttpStatus;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "nanohttp:app/app",
         generate_all,
         pub_export_macro: true,

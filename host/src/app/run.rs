@@ -60,11 +60,10 @@ impl App {
             })) => (store, Some(proxy), served),
             _ => (self.new_store(version.pre.engine())?, None, 0),
         };
-        let described = format!("{} {}", request.method(), request.uri());
-        store.data_mut().serving(
-            format!("{} {}", request.method(), request.uri().path()),
-            deadline,
-        );
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        store
+            .data_mut()
+            .serving(format!("{method} {}", uri.path()), deadline);
         arm_deadline(&mut store, deadline);
 
         let too_large = Arc::new(AtomicBool::new(false));
@@ -81,7 +80,8 @@ impl App {
             too_large: too_large.clone(),
             responded: exchange.responded.clone(),
             failed: exchange.failed.clone(),
-            described,
+            method,
+            uri,
         };
         let failed = exchange.failed.clone();
         let run = guest.run(exchange.request, exchange.out);
@@ -186,8 +186,9 @@ struct GuestTask {
     too_large: Arc<AtomicBool>,
     responded: Arc<AtomicBool>,
     failed: Arc<AtomicBool>,
-    /// `METHOD URI`, for the log line of a guest that fails after responding.
-    described: String,
+    /// For the log line of a guest that fails after responding.
+    method: http::Method,
+    uri: http::Uri,
 }
 
 impl GuestTask {
@@ -210,7 +211,8 @@ impl GuestTask {
             too_large,
             responded,
             failed,
-            described,
+            method,
+            uri,
         } = self;
         let call = async {
             let proxy = match proxy {
@@ -276,7 +278,7 @@ impl GuestTask {
             Err(error) => Failure::Guest(error.into()),
         };
         if responded.load(Ordering::Acquire) {
-            tracing::error!("{described}: the guest failed after responding: {failure}");
+            tracing::error!("{method} {uri}: the guest failed after responding: {failure}");
             return Ok(());
         }
         Err(failure)

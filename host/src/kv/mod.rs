@@ -23,7 +23,7 @@ use generated::wasi::keyvalue::{atomics, batch, store};
 #[allow(missing_docs, unreachable_pub, clippy::all, reason = "generated code")]
 mod generated {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "wit/keyvalue.wit",
         world: "wasi:keyvalue/imports",
         imports: { default: async },
         with: {
