@@ -36,18 +36,24 @@
 //! `--max-body-size` (`413`), a head of at most `--max-header-size` and `--max-headers` fields
 //! (`431`), sent within `--header-timeout`.
 
+mod access;
+mod admin;
 mod app;
 mod background;
 mod cache;
 mod config;
+mod conn;
 mod demo;
 mod io;
 mod kv;
+mod metrics;
 mod options;
 mod outbound;
 mod server;
 mod settings;
 mod target;
+mod tls;
+mod trace;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -98,7 +104,11 @@ where
 
 async fn serve_until_signalled(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
-    eprintln!("Listening on http://{}", server.local_addr());
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    eprintln!("Listening on {scheme}://{}", server.local_addr());
+    if let Some(admin) = server.admin_addr() {
+        eprintln!("Admin on http://{admin} (/healthz, /readyz, /metrics)");
+    }
 
     let (stop, stopped) = oneshot::channel::<()>();
     let mut serving = tokio::spawn(server.serve(async {

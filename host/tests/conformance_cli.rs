@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::process::{Child, Command, Stdio};
 
 use support::{Scratch, echo_wasm};
@@ -19,26 +19,10 @@ struct Server {
 impl Server {
     /// Starts the binary with `args` on a free loopback port (the original binds `-b<port>`).
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
-            // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
-            .args(["-b", "127.0.0.1:0", "--kv", "memory:"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        let Some(addr) = line.trim_end().strip_prefix("Listening on http://") else {
-            let _ = child.kill();
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest);
-            panic!("{args:?}: did not start: {line}{rest}");
-        };
-        let addr = addr.to_owned();
+        // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
+        let mut all = vec!["--kv", "memory:"];
+        all.extend_from_slice(args);
+        let (child, mut stderr, addr) = support::spawn(&all);
         // Keep reading stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
         Self { child, addr }

@@ -276,6 +276,46 @@ fn request_bodies_of_every_kind_reach_the_upstream() {
     assert_eq!(got["transfer_encoding"], "chunked");
 }
 
+/// A call made while serving a request carries a `traceparent` of the request's trace: the
+/// incoming one's trace id with a new parent id, or the request id's when it came with none.
+#[test]
+fn calls_carry_the_requests_trace_context() {
+    let upstream = Upstream::start();
+    let server = caller(&["--allow-outbound", &upstream.rule()]);
+    let echo: String = form_urlencoded::byte_serialize(upstream.url("/echo").as_bytes()).collect();
+    let path = format!("/send?url={echo}&kind=text");
+    let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut response = client()
+        .post(&server.url(&path))
+        .header("traceparent", incoming)
+        .send(&b""[..])
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let got = json(&response.body_mut().read_to_string().unwrap());
+    let sent = got["traceparent"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{got}"));
+    assert!(
+        sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{sent}"
+    );
+    assert!(sent.ends_with("-01") && sent != incoming, "{sent}");
+
+    let mut response = client().post(&server.url(&path)).send(&b""[..]).unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let got = json(&response.body_mut().read_to_string().unwrap());
+    let sent = got["traceparent"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{got}"));
+    assert!(
+        sent.starts_with(&format!("00-{id}-")),
+        "{sent} for request {id}"
+    );
+}
+
 #[test]
 fn fan_out_takes_about_one_call_not_three() {
     let delay = Duration::from_millis(1000);
