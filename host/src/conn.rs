@@ -70,25 +70,27 @@ impl Connections {
         stream: TcpStream,
         peer: SocketAddr,
         slot: Slot,
-        stopping: watch::Receiver<bool>,
+        mut stopping: watch::Receiver<bool>,
     ) {
         let this = self.clone();
         tokio::spawn(async move {
+            // Held until the connection is over.
+            let _slot = slot;
             let io = TimedIo::new(stream, this.write_timeout, peer);
-            match &this.tls {
-                None => this.serve(TokioIo::new(io), peer, stopping).await,
-                Some(tls) => {
-                    let handshake = tls.acceptor().accept(io);
-                    match tokio::time::timeout(this.header_timeout, handshake).await {
-                        Ok(Ok(tls)) => this.serve(TokioIo::new(tls), peer, stopping).await,
-                        Ok(Err(error)) => {
-                            tracing::debug!("TLS handshake with {peer} failed: {error}");
-                        }
-                        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
-                    }
-                }
+            let Some(tls) = &this.tls else {
+                return this.serve(TokioIo::new(io), peer, stopping).await;
+            };
+            // The handshake has `--header-timeout`, and is dropped if the server stops.
+            let handshake = tokio::time::timeout(this.header_timeout, tls.acceptor().accept(io));
+            let shaken = tokio::select! {
+                shaken = handshake => shaken,
+                _ = stopping.wait_for(|stop| *stop) => return,
+            };
+            match shaken {
+                Ok(Ok(tls)) => this.serve(TokioIo::new(tls), peer, stopping).await,
+                Ok(Err(error)) => tracing::debug!("TLS handshake with {peer} failed: {error}"),
+                Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
             }
-            drop(slot);
         });
     }
 

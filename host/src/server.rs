@@ -63,8 +63,9 @@ impl Server {
     /// Compiles and checks the component (or loads it from the cache), then binds the
     /// listener (port 0 picks a free port). Every start-up error happens here, before
     /// anything is served: a component that does not compile, lacks the
-    /// `wasi:http/incoming-handler` export or needs imports the host lacks; an address that
-    /// cannot be bound.
+    /// `wasi:http/incoming-handler` export or needs imports the host lacks; a TLS pair that
+    /// cannot be read, does not match or is not valid now; an address (the application's or
+    /// `--admin-bind`'s) that cannot be bound.
     ///
     /// # Errors
     /// As above, each with context naming the component or the address.
@@ -141,7 +142,8 @@ impl Server {
 
     /// Serves until `shutdown` resolves, then stops accepting, lets requests in flight finish
     /// for up to the grace period (idle keep-alive connections are closed, HTTP/2 clients get
-    /// a GOAWAY) and returns.
+    /// a GOAWAY) and returns. The admin listener, if any, answers throughout, its `/readyz`
+    /// with `503` from the moment `shutdown` resolves.
     ///
     /// A guest that traps or fails before responding gets its request a `500 Internal Server
     /// Error`, one that runs out of time a `504 Gateway Timeout`; the server keeps serving.
