@@ -34,6 +34,7 @@ const GRACE: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct BackgroundServer {
     addr: SocketAddr,
+    admin: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -70,7 +71,7 @@ impl BackgroundServer {
                             return;
                         }
                     };
-                    let _ = bound_tx.send(Ok(server.local_addr()));
+                    let _ = bound_tx.send(Ok((server.local_addr(), server.admin_addr())));
                     let mut grace = stopped.clone();
                     let serving = server.serve(stop_requested(stopped));
                     tokio::select! {
@@ -88,11 +89,12 @@ impl BackgroundServer {
             })
             .context("cannot start the server thread")?;
 
-        let addr = bound_rx
+        let (addr, admin) = bound_rx
             .recv()
             .context("the server thread ended before binding")??;
         Ok(BackgroundServer {
             addr,
+            admin,
             stop,
             thread: Some(thread),
         })
@@ -107,6 +109,11 @@ impl BackgroundServer {
     pub fn url(&self, path: &str) -> String {
         let slash = if path.starts_with('/') { "" } else { "/" };
         format!("http://{}{slash}{path}", self.addr)
+    }
+
+    /// The admin listener's address, with `--admin-bind`.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin
     }
 }
 

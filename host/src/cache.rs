@@ -27,6 +27,7 @@ pub(crate) fn load_or_compile(
     dir: Option<&Path>,
 ) -> anyhow::Result<Component> {
     let Some(dir) = dir else {
+        crate::metrics::compile_cache(false);
         return compile(engine, wasm);
     };
     let path = dir.join(format!("{}.cwasm", key(engine, wasm)));
@@ -39,11 +40,13 @@ pub(crate) fn load_or_compile(
                     path.display(),
                     started.elapsed()
                 );
+                crate::metrics::compile_cache(true);
                 return Ok(component);
             }
             Err(error) => tracing::warn!("ignoring {}: {error:#}", path.display()),
         }
     }
+    crate::metrics::compile_cache(false);
     let component = compile(engine, wasm)?;
     if let Err(error) = save(&component, dir, &path) {
         tracing::warn!(

@@ -34,21 +34,36 @@
 //! most `--memory-limit` (a guest that needs more traps: `500`); at most `--max-concurrent`
 //! requests at once (beyond: `503` with `Retry-After: 1`, no queue); a body of at most
 //! `--max-body-size` (`413`), a head of at most `--max-header-size` and `--max-headers` fields
-//! (`431`), sent within `--header-timeout`.
+//! (`431`), sent within `--header-timeout`. At most `--max-connections` connections are open
+//! (beyond: accepted and closed at once), and a client that stops reading a response for
+//! `--write-timeout` is cut.
+//!
+//! # Running it in production
+//! `--admin-bind` serves `/healthz`, `/readyz` and `/metrics` apart from the application;
+//! `--tls-cert`/`--tls-key` serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN), reloaded on SIGHUP.
+//! Every response carries `x-request-id` (the incoming `traceparent`'s trace id, or a new one).
+//! Metrics are the process's: they count once a server with `--admin-bind` is bound, for every
+//! server of the process.
 
+mod access;
+mod admin;
 mod app;
 mod background;
 mod cache;
 mod commands;
 mod config;
+mod conn;
 mod demo;
 mod io;
 mod kv;
+mod metrics;
 mod options;
 mod outbound;
 mod server;
 mod settings;
 mod target;
+mod tls;
+mod trace;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -104,7 +119,11 @@ where
 
 async fn serve_until_signalled(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
-    eprintln!("Listening on http://{}", server.local_addr());
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    eprintln!("Listening on {scheme}://{}", server.local_addr());
+    if let Some(admin) = server.admin_addr() {
+        eprintln!("Admin on http://{admin} (/healthz, /readyz, /metrics)");
+    }
 
     let (stop, stopped) = oneshot::channel::<()>();
     let mut serving = tokio::spawn(server.serve(async {

@@ -2,10 +2,12 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::process::{Command, Output, Stdio};
+use std::io::{Read as _, Write as _};
+use std::process::{Command, Output};
 
-use support::{CORE_MODULE, EMPTY_COMPONENT, Scratch, echo_wasm, serving};
+use support::{CORE_MODULE, EMPTY_COMPONENT, Scratch, echo_wasm};
+#[cfg(unix)]
+use support::{eventually_refused, signal, start, start_slow_post};
 
 fn nanohttp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nanohttp"))
@@ -67,6 +69,11 @@ fn help() {
         "--cache-dir <DIR>",
         "--no-cache",
         "--reload",
+        "--admin-bind <{HOST:}PORT>",
+        "--max-connections <N>",
+        "--write-timeout <DURATION>",
+        "--tls-cert <FILE>",
+        "--tls-key <FILE>",
         "--version",
         "[TARGET]",
         "[default: 127.0.0.1:8080]",
@@ -170,62 +177,6 @@ fn a_port_in_use_is_a_one_line_error() {
     );
 }
 
-/// The binary serving the echo fixture on a free port, its stderr, and its address.
-#[cfg(unix)]
-fn start(
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    BufReader<std::process::ChildStderr>,
-    String,
-) {
-    let echo = echo_wasm();
-    let mut args = extra.to_vec();
-    args.push(echo.to_str().unwrap());
-    let mut child = serving(&args).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .trim_end()
-        .strip_prefix("Listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    (child, stderr, addr)
-}
-
-#[cfg(unix)]
-fn signal(child: &std::process::Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Sends the head of a POST with a 10-byte body and waits for `100 Continue`, which comes once
-/// the guest reads the body: the request is then in flight.
-#[cfg(unix)]
-fn start_slow_post(addr: &str) -> std::net::TcpStream {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /slow HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = Vec::new();
-    while !reply.ends_with(b"\r\n\r\n") {
-        let mut byte = [0];
-        stream.read_exact(&mut byte).unwrap();
-        reply.push(byte[0]);
-    }
-    assert_eq!(reply, b"HTTP/1.1 100 Continue\r\n\r\n");
-    stream
-}
-
 /// Starts, answers a request, logs it, and exits 0 on SIGTERM.
 #[cfg(unix)]
 #[test]
@@ -286,19 +237,6 @@ fn sigterm_lets_a_request_in_flight_finish() {
     assert!(status.success(), "{status}");
 }
 
-/// Whether new connections get refused within a minute.
-#[cfg(unix)]
-fn eventually_refused(addr: &str) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        if std::net::TcpStream::connect(addr).is_err() {
-            return true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    false
-}
-
 /// A request that outlasts the grace period is dropped, and the process still exits 0; a
 /// second signal does not wait for the grace period.
 #[cfg(unix)]
@@ -344,7 +282,8 @@ fn bad_host_options_are_one_line_errors() {
         "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
          memory_limit, max_concurrent, reuse, max_body_size, max_header_size, max_headers, \
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
-         reload, dir, allow_outbound, outbound_connect_timeout, outbound_first_byte_timeout, \
+         reload, dir, admin_bind, max_connections, write_timeout, tls_cert, tls_key, \
+         allow_outbound, outbound_connect_timeout, outbound_first_byte_timeout, \
          outbound_between_bytes_timeout, outbound_max_body_size, outbound_max_in_flight, \
          outbound_max_per_host, outbound_ca, kv",
     );

@@ -7,12 +7,18 @@ mod support;
 
 use std::process::Stdio;
 
-use support::{Scratch, Server, echo_wasm, serving};
+use support::{Scratch, Server, echo_wasm};
 
 /// Whether `nanohttp args` stops with a failure status (within a deadline: one that starts
 /// serving instead is stopped, and counts as not failing).
 fn fails(args: &[&str]) -> bool {
-    let mut child = serving(args).stderr(Stdio::null()).spawn().unwrap();
+    // The embedded demo keeps its tips in a store: an in-memory one, never the user's.
+    let mut all = vec!["--kv", "memory:"];
+    all.extend_from_slice(args);
+    let mut child = support::command(&all)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {

@@ -191,3 +191,22 @@ pub fn log_lines(text: &str) -> Vec<serde_json::Value> {
         .map(|line| serde_json::from_str(line).expect("a JSON log line"))
         .collect()
 }
+
+/// The value of the sample `series` (name and labels, as written) in the `/metrics` of
+/// `server`'s admin listener (started with `--admin-bind 127.0.0.1:0`).
+///
+/// # Panics
+/// If the server has no admin listener, or the series is not there.
+pub fn metric(server: &BackgroundServer, series: &str) -> f64 {
+    let admin = server.admin_addr().expect("a server with --admin-bind");
+    let text = client()
+        .get(&format!("http://{admin}/metrics"))
+        .call()
+        .expect("GET /metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("the metrics as text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}

@@ -6,7 +6,7 @@
 //! - `GET /files/small.txt`: a short text; `GET /files/big.bin`: 50 MiB, generated as it is
 //!   sent, with its `Content-Length`;
 //! - `ANY /echo`: `{"method", "path", "query", "content_type", "content_length",
-//!   "transfer_encoding", "length", "body"}` of the request received;
+//!   "transfer_encoding", "traceparent", "length", "body"}` of the request received;
 //! - `GET /stall-head`: never answers; `GET /stall-body`: 100 of 1000 bytes, then nothing;
 //!   `GET /close-mid-body`: 100 of 1000 bytes, then the connection is cut;
 //! - `GET /redirect?to=T[&code=N]`: a redirect (302 by default) to T;
@@ -277,6 +277,7 @@ async fn echo(request: Request<Incoming>) -> Reply {
         header("content-length"),
         header("transfer-encoding"),
     );
+    let traceparent = header("traceparent");
     let body = match request.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => return full(400, "text/plain", format!("broken body: {error}")),
@@ -288,6 +289,7 @@ async fn echo(request: Request<Incoming>) -> Reply {
         "content_type": content_type,
         "content_length": content_length,
         "transfer_encoding": transfer_encoding,
+        "traceparent": traceparent,
         "length": body.len(),
         "body": String::from_utf8_lossy(&body[..body.len().min(4096)]),
     }))

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use nanohttp_e2e::services::{HostProcess, Redis};
-use nanohttp_e2e::{Scratch, client, component, example, serve};
+use nanohttp_e2e::{Scratch, client, component, example, metric, serve};
 
 const HOST: &str = env!("CARGO_BIN_EXE_nanohttp-e2e-host");
 
@@ -247,9 +247,22 @@ fn memory_backend() {
     let scratch = Scratch::new("kv-memory");
     let server = serve(
         &component("nanohttp-fixture-kvops"),
-        &["-c", &settings(&scratch), "--kv", "memory:"],
+        &[
+            "-c",
+            &settings(&scratch),
+            "--kv",
+            "memory:",
+            "--admin-bind",
+            "127.0.0.1:0",
+        ],
     );
     exercise(&Api::new(format!("http://{}", server.addr())), true);
+    // Counted by operation and result (at least: the metrics are the process's, and other
+    // tests' hosts count into them too).
+    for op in ["set", "get", "increment", "list_keys"] {
+        let series = format!("nanohttp_kv_operations_total{{op=\"{op}\",result=\"ok\"}}");
+        assert!(metric(&server, &series) >= 1.0, "{series}");
+    }
 }
 
 #[test]

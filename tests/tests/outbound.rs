@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use nanohttp_e2e::upstream::Upstream;
-use nanohttp_e2e::{Scratch, client, component, example, serve};
+use nanohttp_e2e::{Scratch, client, component, example, metric, serve};
 use serde_json::Value;
 
 /// `GET path` on `server`: status and body.
@@ -274,6 +274,69 @@ fn request_bodies_of_every_kind_reach_the_upstream() {
     let got = send("reader");
     assert_eq!(got["length"], 1 << 20);
     assert_eq!(got["transfer_encoding"], "chunked");
+}
+
+/// Each call is counted by how it ended (at least: the metrics are the process's, and other
+/// tests' hosts count into them too).
+#[test]
+fn calls_are_counted_by_outcome() {
+    let upstream = Upstream::start();
+    let server = caller(&[
+        "--allow-outbound",
+        &upstream.rule(),
+        "--admin-bind",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(
+        get(&server, &fetch(&upstream.url("/files/small.txt"), "")).0,
+        200
+    );
+    let refused = fetch("http://elsewhere.invalid/", "");
+    assert_ne!(get(&server, &refused).0, 200);
+    for outcome in ["complete", "refused"] {
+        let series = format!("nanohttp_outbound_requests_total{{outcome=\"{outcome}\"}}");
+        assert!(metric(&server, &series) >= 1.0, "{series}");
+    }
+}
+
+/// A call made while serving a request carries a `traceparent` of the request's trace: the
+/// incoming one's trace id with a new parent id, or the request id's when it came with none.
+#[test]
+fn calls_carry_the_requests_trace_context() {
+    let upstream = Upstream::start();
+    let server = caller(&["--allow-outbound", &upstream.rule()]);
+    let echo: String = form_urlencoded::byte_serialize(upstream.url("/echo").as_bytes()).collect();
+    let path = format!("/send?url={echo}&kind=text");
+    let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut response = client()
+        .post(&server.url(&path))
+        .header("traceparent", incoming)
+        .send(&b""[..])
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let got = json(&response.body_mut().read_to_string().unwrap());
+    let sent = got["traceparent"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{got}"));
+    assert!(
+        sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{sent}"
+    );
+    assert!(sent.ends_with("-01") && sent != incoming, "{sent}");
+
+    let mut response = client().post(&server.url(&path)).send(&b""[..]).unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let got = json(&response.body_mut().read_to_string().unwrap());
+    let sent = got["traceparent"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{got}"));
+    assert!(
+        sent.starts_with(&format!("00-{id}-")),
+        "{sent} for request {id}"
+    );
 }
 
 #[test]

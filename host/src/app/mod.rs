@@ -29,6 +29,10 @@ use crate::target::{Target, check_is_component};
 use pool::Version;
 use state::RequestState;
 
+/// Marks a request that came over TLS (a request extension): the guest sees scheme `https`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OverTls;
+
 /// What each request's instance is allowed.
 #[derive(Debug, Clone, Copy)]
 struct Limits {

@@ -11,6 +11,7 @@ use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 
 use super::state::RequestState;
+use crate::metrics::{self, Discard};
 
 /// How long a reused instance may wait for a request before it is let go (`--reuse`).
 const IDLE_LIFETIME: Duration = Duration::from_secs(10);
@@ -64,11 +65,13 @@ impl Version {
         reuse: u32,
     ) {
         if served >= reuse {
+            metrics::discarded(Discard::Spent, 1);
             return;
         }
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if self.retired.load(Ordering::Acquire) {
+            metrics::discarded(Discard::Retired, 1);
             return;
         }
         while idle
@@ -76,6 +79,7 @@ impl Version {
             .is_some_and(|oldest| now - oldest.idle_since > IDLE_LIFETIME)
         {
             idle.pop_front();
+            metrics::discarded(Discard::Idle, 1);
         }
         idle.push_back(Warm {
             store,
@@ -89,6 +93,7 @@ impl Version {
     pub(super) fn retire(&self) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         self.retired.store(true, Ordering::Release);
+        metrics::discarded(Discard::Retired, idle.len());
         idle.clear();
     }
 }

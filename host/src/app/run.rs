@@ -23,7 +23,9 @@ use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 use super::body::{GuestBody, LimitedBody, ResponseBody};
 use super::pool::{Version, Warm};
 use super::state::RequestState;
-use super::{App, Failure, Limits};
+use super::{App, Failure, Limits, OverTls};
+use crate::metrics::{self, Discard};
+use crate::trace::TraceContext;
 
 /// What the guest hands the host: its response (head and streaming body), or the error code it
 /// answered with.
@@ -57,18 +59,27 @@ impl App {
                 proxy,
                 served,
                 ..
-            })) => (store, Some(proxy), served),
+            })) => {
+                metrics::instance(true);
+                (store, Some(proxy), served)
+            }
             _ => (self.new_store(version.pre.engine())?, None, 0),
         };
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        store
-            .data_mut()
-            .serving(format!("{method} {}", uri.path()), deadline);
+        store.data_mut().serving(
+            format!("{method} {}", uri.path()),
+            deadline,
+            request.extensions().get::<TraceContext>().cloned(),
+        );
         arm_deadline(&mut store, deadline);
 
         let too_large = Arc::new(AtomicBool::new(false));
+        let scheme = match request.extensions().get::<OverTls>() {
+            Some(_) => Scheme::Https,
+            None => Scheme::Http,
+        };
         let request = request.map(|body| LimitedBody::new(body, limits.body, too_large.clone()));
-        let exchange = Exchange::open(&mut store, request)?;
+        let exchange = Exchange::open(&mut store, request, scheme)?;
         let guest = GuestTask {
             version,
             store,
@@ -146,13 +157,14 @@ impl Exchange {
     fn open(
         store: &mut Store<RequestState>,
         request: hyper::Request<LimitedBody>,
+        scheme: Scheme,
     ) -> Result<Self, Failure> {
         let (sender, response) = oneshot::channel();
         let responded = Arc::new(AtomicBool::new(false));
         let flag = responded.clone();
         let mut http = store.data_mut().http();
         let request = http
-            .new_incoming_request(Scheme::Http, request)
+            .new_incoming_request(scheme, request)
             .map_err(|e| Failure::Guest(e.into()))?;
         let out = http
             .new_response_outparam_from_callback(move |result| {
@@ -217,7 +229,10 @@ impl GuestTask {
         let call = async {
             let proxy = match proxy {
                 Some(proxy) => proxy,
-                None => version.pre.instantiate_async(&mut store).await?,
+                None => {
+                    metrics::instance(false);
+                    version.pre.instantiate_async(&mut store).await?
+                }
             };
             proxy
                 .wasi_http_incoming_handler()
@@ -241,6 +256,7 @@ impl GuestTask {
                 Ok(())
             }
             Ok(_) => {
+                metrics::discarded(Discard::Limit, 1);
                 drop(store);
                 Ok(())
             }
@@ -252,10 +268,16 @@ impl GuestTask {
                     .downcast_ref::<wasmtime_wasi::I32Exit>()
                     .is_some_and(|exit| exit.0 == 0) =>
             {
+                metrics::discarded(Discard::Exited, 1);
                 drop(store);
                 Ok(())
             }
             Err(error) => {
+                let reason = match out_of_memory {
+                    true => Discard::Limit,
+                    false => Discard::Failed,
+                };
+                metrics::discarded(reason, 1);
                 failed.store(true, Ordering::Release);
                 drop(store);
                 Err(error)

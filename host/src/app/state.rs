@@ -16,6 +16,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::options::DirMapping;
 use crate::outbound::{Outbound, OutboundHooks};
+use crate::trace::TraceContext;
 
 /// The environment variable carrying the merged settings, the only one a guest sees.
 pub(crate) const SETTINGS_VAR: &str = "NANOHTTP_SETTINGS";
@@ -91,9 +92,14 @@ impl RequestState {
 
     /// Names the request the instance serves from now on (its method and path), for the
     /// guest's log lines and its outgoing requests', which also end by its `deadline`.
-    pub(crate) fn serving(&mut self, label: String, deadline: Option<Instant>) {
+    pub(crate) fn serving(
+        &mut self,
+        label: String,
+        deadline: Option<Instant>,
+        trace: Option<TraceContext>,
+    ) {
         let label: Arc<str> = label.into();
-        self.hooks.serving(label.clone(), deadline);
+        self.hooks.serving(label.clone(), deadline, trace);
         *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label;
         self.kv.begin_request();
     }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::kv::KvOptions;
 use crate::options::group::Group;
-use crate::options::{Limits, Runtime};
+use crate::options::{Limits, Runtime, Serving};
 use crate::outbound::OutboundOptions;
 
 /// The settings key holding the host's options.
@@ -25,6 +25,8 @@ pub(crate) struct HostOptions {
     pub(crate) limits: Limits,
     #[command(flatten)]
     pub(crate) runtime: Runtime,
+    #[command(flatten)]
+    pub(crate) serving: Serving,
     #[command(flatten)]
     pub(crate) outbound: OutboundOptions,
     #[command(flatten)]
@@ -41,10 +43,15 @@ impl HostOptions {
         matches: &ArgMatches,
     ) -> anyhow::Result<()> {
         let top_keys = || {
-            [Limits::KEYS, Runtime::KEYS, OutboundOptions::KEYS]
-                .concat()
-                .into_iter()
-                .chain([KvOptions::SECTION])
+            [
+                Limits::KEYS,
+                Runtime::KEYS,
+                Serving::KEYS,
+                OutboundOptions::KEYS,
+            ]
+            .concat()
+            .into_iter()
+            .chain([KvOptions::SECTION])
         };
         let Value::Object(mut top) = section else {
             bail!(
@@ -57,6 +64,7 @@ impl HostOptions {
         refuse_unknown(&top, "", &top_keys().collect::<Vec<_>>())?;
         layer(&mut self.limits, &top, matches)?;
         layer(&mut self.runtime, &top, matches)?;
+        layer(&mut self.serving, &top, matches)?;
         layer(&mut self.outbound, &top, matches)?;
         if let Some(kv) = kv {
             let Value::Object(kv) = kv else {
@@ -82,7 +90,13 @@ impl HostOptions {
         for dir in &mut runtime.dir {
             dir.resolve(&resolve);
         }
-        if let Some(file) = &mut self.outbound.outbound_ca {
+        let serving = &mut self.serving;
+        let files = [
+            &mut self.outbound.outbound_ca,
+            &mut serving.tls_cert,
+            &mut serving.tls_key,
+        ];
+        for file in files.into_iter().flatten() {
             *file = resolve(file);
         }
         self.kv.url.resolve(&resolve);
@@ -169,6 +183,12 @@ mod tests {
         assert_eq!(runtime.log_level, None);
         assert_eq!(runtime.log_format, LogFormat::Text);
         assert!(runtime.cache && !runtime.reload && runtime.dir.is_empty());
+        let serving = &options.serving;
+        assert_eq!(serving.admin_bind, None);
+        assert_eq!(serving.max_connections, None);
+        assert!(serving.connection_limit() >= 1);
+        assert_eq!(serving.write_timeout, Some(Duration::from_secs(30)));
+        assert_eq!((&serving.tls_cert, &serving.tls_key), (&None, &None));
         let outbound = &options.outbound;
         assert!(outbound.allow_outbound.is_empty());
         assert_eq!(outbound.outbound_connect_timeout, Duration::from_secs(10));
@@ -188,6 +208,8 @@ mod tests {
               max_body_size: 1024, max_header_size: 8KiB, max_headers: 20, header_timeout: 2, \
               idle_timeout: 1.5, grace_period: 0, log_level: debug, log_format: json, \
               cache_dir: c, reload: true, dir: [public, '/srv/data::/data'], \
+              admin_bind: 9090, max_connections: 50, write_timeout: 2s, \
+              tls_cert: cert.pem, tls_key: key.pem, \
               allow_outbound: 'http://127.0.0.1:9000', outbound_first_byte_timeout: 500ms, \
               outbound_max_in_flight: 3, outbound_ca: ca.pem, \
               kv: {url: 'file:kv.redb', buckets: [a, b], max_value_size: 1KiB, timeout: 1}}",
@@ -210,6 +232,14 @@ mod tests {
         assert_eq!(runtime.log_format, LogFormat::Json);
         assert_eq!(runtime.cache_dir(), Some(PathBuf::from("c")));
         assert!(runtime.reload);
+        let serving = &options.serving;
+        assert_eq!(serving.admin_bind, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(serving.connection_limit(), 50);
+        assert_eq!(serving.write_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(
+            serving.tls_files().unwrap(),
+            Some((PathBuf::from("cert.pem"), PathBuf::from("key.pem")))
+        );
         let guests: Vec<_> = runtime.dir.iter().map(|d| d.guest.as_str()).collect();
         assert_eq!(guests, ["public", "/data"]);
         let outbound = &options.outbound;
@@ -304,6 +334,14 @@ mod tests {
                 "invalid setting 'host.header_timeout': must be more than 0",
             ),
             (
+                "{max_connections: 0}",
+                "invalid setting 'host.max_connections': must be between 1 and 1000000",
+            ),
+            (
+                "{admin_bind: 'x:y'}",
+                "invalid setting 'host.admin_bind': 'y' is not a port number",
+            ),
+            (
                 "{log_format: xml}",
                 "invalid setting 'host.log_format': 'xml' is not a log format (text or json)",
             ),
@@ -370,6 +408,7 @@ mod tests {
         let mut keys: Vec<&str> = [
             Limits::KEYS,
             Runtime::KEYS,
+            Serving::KEYS,
             OutboundOptions::KEYS,
             KvOptions::KEYS,
         ]

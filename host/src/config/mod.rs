@@ -6,13 +6,13 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
 
-use crate::io::io_reason;
 use crate::options::DirMapping;
+use crate::options::values::bind as parse_bind;
 use crate::settings::{Layers, resolve_against};
 use crate::target::Target;
 
@@ -113,6 +113,7 @@ impl Config {
         for dir in dirs.iter() {
             dir.check()?;
         }
+        host.serving.tls_files()?;
         if host.runtime.reload && target.path.is_none() {
             anyhow::bail!(
                 "--reload needs a component file to watch, not the embedded {}",
@@ -155,31 +156,6 @@ impl fmt::Debug for Config {
             .field("host", &self.host)
             .finish()
     }
-}
-
-/// `{HOST:}PORT`: a bare port means loopback; `HOST` is an IP address (IPv6 in brackets) or a
-/// name resolved now, the first address found wins.
-fn parse_bind(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = text.parse::<u16>() {
-        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
-    }
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err("expected PORT or HOST:PORT".into());
-    };
-    if host.is_empty() {
-        return Err("expected PORT or HOST:PORT (the host is empty)".into());
-    }
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("'{port}' is not a port number (0-65535)"))?;
-    (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve '{host}': {}", io_reason(&e)))?
-        .next()
-        .ok_or_else(|| format!("'{host}' resolves to no address"))
 }
 
 #[cfg(test)]

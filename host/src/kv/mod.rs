@@ -46,6 +46,23 @@ pub(crate) enum Op {
     DeleteMany(Vec<String>),
 }
 
+impl Op {
+    /// Its place in [`crate::metrics::KV_OPS`].
+    fn index(&self) -> usize {
+        match self {
+            Op::Get(_) => 0,
+            Op::Set(..) => 1,
+            Op::Delete(_) => 2,
+            Op::Exists(_) => 3,
+            Op::List { .. } => 4,
+            Op::Increment(..) => 5,
+            Op::GetMany(_) => 6,
+            Op::SetMany(_) => 7,
+            Op::DeleteMany(_) => 8,
+        }
+    }
+}
+
 /// What an [`Op`] returns.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Reply {
@@ -106,6 +123,7 @@ impl Kv {
     }
 
     async fn run(&self, bucket: &str, op: Op) -> Result<Reply, Fail> {
+        let counted = op.index();
         let result = match &self.backend {
             Backend::Memory(memory) => memory.run(bucket, op),
             Backend::Embedded(embedded) => embedded.run(bucket, op).await,
@@ -114,6 +132,7 @@ impl Kv {
         if let Err(fail) = &result {
             tracing::warn!(target: "nanohttp::kv", bucket, "key-value operation failed: {fail:?}");
         }
+        crate::metrics::kv(counted, result.is_ok());
         result
     }
 }

@@ -1,8 +1,11 @@
 //! The parsers of option values, each used for a flag's text and for the same key in settings
 //! (where a number or a boolean is read as the text a flag would carry).
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::io::io_reason;
 
 /// Any duration: `250ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5`). `0` is zero.
 pub(crate) fn duration(text: &str) -> Result<Duration, String> {
@@ -122,6 +125,31 @@ pub(crate) fn path(text: &str) -> Result<PathBuf, String> {
         return Err("the path is empty".into());
     }
     Ok(PathBuf::from(text))
+}
+
+/// `{HOST:}PORT`: a bare port means loopback; `HOST` is an IP address (IPv6 in brackets) or a
+/// name resolved now, the first address found wins.
+pub(crate) fn bind(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("expected PORT or HOST:PORT".into());
+    };
+    if host.is_empty() {
+        return Err("expected PORT or HOST:PORT (the host is empty)".into());
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number (0-65535)"))?;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve '{host}': {}", io_reason(&e)))?
+        .next()
+        .ok_or_else(|| format!("'{host}' resolves to no address"))
 }
 
 /// `16KiB` for a whole number of KiB, MiB or GiB, else bytes.

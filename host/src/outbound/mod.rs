@@ -25,6 +25,8 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 
 pub(crate) use options::OutboundOptions;
 
+use crate::trace::{TRACEPARENT, TraceContext};
+
 /// The outbound side of the host, shared by every instance: the options, the TLS client
 /// configuration and the per-upstream limits.
 pub(crate) struct Outbound {
@@ -114,6 +116,8 @@ pub(crate) struct OutboundHooks {
     /// The request being served, set before the guest runs.
     label: Option<Arc<str>>,
     deadline: Option<Instant>,
+    /// The request's trace: its calls carry a `traceparent` of it.
+    trace: Option<TraceContext>,
 }
 
 impl OutboundHooks {
@@ -123,13 +127,20 @@ impl OutboundHooks {
             in_flight: None,
             label: None,
             deadline: None,
+            trace: None,
         }
     }
 
     /// The request the instance serves from now on (`--reuse` instances serve several).
-    pub(crate) fn serving(&mut self, label: Arc<str>, deadline: Option<Instant>) {
+    pub(crate) fn serving(
+        &mut self,
+        label: Arc<str>,
+        deadline: Option<Instant>,
+        trace: Option<TraceContext>,
+    ) {
         self.label = Some(label);
         self.deadline = deadline;
+        self.trace = trace;
     }
 }
 
@@ -149,7 +160,7 @@ type Sent = Box<
 impl WasiHttpHooks for OutboundHooks {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _response_error: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Sent {
@@ -157,6 +168,12 @@ impl WasiHttpHooks for OutboundHooks {
         let in_flight = self
             .in_flight
             .get_or_insert_with(|| Arc::new(Semaphore::new(limit)));
+        // A guest that sets its own `traceparent` keeps it.
+        if let Some(trace) = &self.trace
+            && !request.headers().contains_key(TRACEPARENT)
+        {
+            request.headers_mut().insert(TRACEPARENT, trace.child());
+        }
         Box::new(send::send(
             self.shared.clone(),
             in_flight.clone(),

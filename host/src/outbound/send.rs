@@ -21,6 +21,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 use super::Outbound;
 use super::policy::{self, Scheme, Verdict};
 use super::pool::Sender;
+use crate::metrics::{self, Outbound as Counted};
 
 /// The connection's remaining work once the response head is in.
 type Io = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -363,6 +364,7 @@ struct Log {
 
 impl Log {
     fn refused(&self, error: HttpError, why: &str) -> HttpError {
+        metrics::outbound(Counted::Refused);
         tracing::warn!(
             target: "nanohttp::outbound",
             request = %self.label,
@@ -378,6 +380,7 @@ impl Log {
     }
 
     fn failed(&self, error: HttpError, why: &str) -> HttpError {
+        metrics::outbound(Counted::Failed);
         let ms = self.started.elapsed().as_millis();
         tracing::warn!(
             target: "nanohttp::outbound",
@@ -397,6 +400,12 @@ impl Log {
     }
 
     fn done(&self, status: u16, bytes: u64, ended: &str) {
+        metrics::outbound(match ended {
+            COMPLETE => Counted::Complete,
+            _ if ended.starts_with("cut") => Counted::Cut,
+            _ if ended.starts_with("broken") => Counted::Broken,
+            _ => Counted::Abandoned,
+        });
         let ms = self.started.elapsed().as_millis();
         tracing::info!(
             target: "nanohttp::outbound",
