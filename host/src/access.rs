@@ -54,8 +54,9 @@ impl Activity {
 /// One request, from its head to the end of its response body: counts it in flight on its
 /// connection and writes its access-log line (target `nanohttp::access`) when dropped.
 pub(crate) struct Access {
-    method: Method,
-    path: String,
+    pub(crate) method: Method,
+    /// The request's path, without its query (which may carry secrets).
+    pub(crate) path: String,
     started: Instant,
     pub(crate) status: Option<StatusCode>,
     bytes: u64,

@@ -264,28 +264,29 @@ async fn respond(
     if request.uri().authority().is_none() && !request.headers().contains_key(HOST) {
         request.headers_mut().insert(HOST, host);
     }
-    let (method, uri) = (request.method().clone(), request.uri().clone());
     request.extensions_mut().insert(access.trace.clone());
     let response = match app.handle(request).await {
         Ok(response) => response,
         Err(failure) => {
+            // The access record's method and path (no query) name the request.
+            let (method, path) = (&access.method, &access.path);
             let status = match &failure {
                 Failure::Busy => {
-                    tracing::debug!("{method} {uri}: {failure}");
+                    tracing::debug!("{method} {path}: {failure}");
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 Failure::BodyTooLarge(_) => {
-                    tracing::info!("{method} {uri}: {failure}");
+                    tracing::info!("{method} {path}: {failure}");
                     StatusCode::PAYLOAD_TOO_LARGE
                 }
                 Failure::TimedOut(_) => {
-                    tracing::error!("{method} {uri}: {failure}");
+                    tracing::error!("{method} {path}: {failure}");
                     StatusCode::GATEWAY_TIMEOUT
                 }
                 // `{:#}`: the causes on one line (the wasm backtrace, when there is one,
                 // follows).
                 Failure::Guest(_) => {
-                    tracing::error!("{method} {uri}: {failure}");
+                    tracing::error!("{method} {path}: {failure}");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             };
@@ -297,7 +298,7 @@ async fn respond(
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse().ok());
-    if access.length == Some(0) || method == Method::HEAD {
+    if access.length == Some(0) || access.method == Method::HEAD {
         access.complete = true;
     }
     let request_id = access.trace.request_id();

@@ -65,9 +65,10 @@ impl App {
             }
             _ => (self.new_store(version.pre.engine())?, None, 0),
         };
-        let (method, uri) = (request.method().clone(), request.uri().clone());
+        // `METHOD path`: names the request in the guest's log lines and in the host's own.
+        let label: Arc<str> = format!("{} {}", request.method(), request.uri().path()).into();
         store.data_mut().serving(
-            format!("{method} {}", uri.path()),
+            label.clone(),
             deadline,
             request.extensions().get::<TraceContext>().cloned(),
         );
@@ -91,8 +92,7 @@ impl App {
             too_large: too_large.clone(),
             responded: exchange.responded.clone(),
             failed: exchange.failed.clone(),
-            method,
-            uri,
+            label,
         };
         let failed = exchange.failed.clone();
         let run = guest.run(exchange.request, exchange.out);
@@ -198,9 +198,8 @@ struct GuestTask {
     too_large: Arc<AtomicBool>,
     responded: Arc<AtomicBool>,
     failed: Arc<AtomicBool>,
-    /// For the log line of a guest that fails after responding.
-    method: http::Method,
-    uri: http::Uri,
+    /// `METHOD path`, for the log line of a guest that fails after responding.
+    label: Arc<str>,
 }
 
 impl GuestTask {
@@ -223,8 +222,7 @@ impl GuestTask {
             too_large,
             responded,
             failed,
-            method,
-            uri,
+            label,
         } = self;
         let call = async {
             let proxy = match proxy {
@@ -300,7 +298,7 @@ impl GuestTask {
             Err(error) => Failure::Guest(error.into()),
         };
         if responded.load(Ordering::Acquire) {
-            tracing::error!("{method} {uri}: the guest failed after responding: {failure}");
+            tracing::error!("{label}: the guest failed after responding: {failure}");
             return Ok(());
         }
         Err(failure)

@@ -94,11 +94,10 @@ impl RequestState {
     /// guest's log lines and its outgoing requests', which also end by its `deadline`.
     pub(crate) fn serving(
         &mut self,
-        label: String,
+        label: Arc<str>,
         deadline: Option<Instant>,
         trace: Option<TraceContext>,
     ) {
-        let label: Arc<str> = label.into();
         self.hooks.serving(label.clone(), deadline, trace);
         *self.label.0.lock().unwrap_or_else(PoisonError::into_inner) = label;
         self.kv.begin_request();
