@@ -50,7 +50,12 @@ fn embed_shipped() -> Result<(), String> {
 const FILES: [&str; 2] = ["nanohttp_demo.wasm", "nanohttp_static.wasm"];
 
 fn build_and_embed(workspace: &std::path::Path) -> Result<(), String> {
-    let built = guests::build(workspace, &["nanohttp-demo", "nanohttp-static"]).map_err(|e| {
+    let built = guests::build(
+        workspace,
+        &["nanohttp-demo", "nanohttp-static"],
+        guests::Wasi::P2,
+    )
+    .map_err(|e| {
         format!(
             "{e} (set NANOHTTP_NO_DEMO=1 to build the host without the demo and the static \
              file server)"

@@ -1,5 +1,6 @@
-//! Builds every guest crate under `examples/` and `tests/fixtures/` for `wasm32-wasip2` and
-//! tells the tests where the components are (`NANOHTTP_COMPONENTS_DIR`). A new example or
+//! Builds every guest crate under `examples/` and `tests/fixtures/` for `wasm32-wasip2`, as
+//! WASI 0.2 and as WASI 0.3 components, and tells the tests where they are
+//! (`NANOHTTP_COMPONENTS_DIR`, `NANOHTTP_COMPONENTS_P3_DIR`). A new example or
 //! fixture is picked up without editing this file.
 
 #[path = "../host/build/guests.rs"]
@@ -32,12 +33,16 @@ fn main() {
         &workspace,
         &dirs.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    match guests::build(
-        &workspace,
-        &packages.iter().map(String::as_str).collect::<Vec<_>>(),
-    ) {
-        Ok(dir) => println!("cargo::rustc-env=NANOHTTP_COMPONENTS_DIR={}", dir.display()),
-        Err(message) => println!("cargo::error={message}"),
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    // Every package twice: for WASI 0.2 and, with the framework's `p3` feature, for 0.3.
+    for (wasi, var) in [
+        (guests::Wasi::P2, "NANOHTTP_COMPONENTS_DIR"),
+        (guests::Wasi::P3, "NANOHTTP_COMPONENTS_P3_DIR"),
+    ] {
+        match guests::build(&workspace, &packages, wasi) {
+            Ok(dir) => println!("cargo::rustc-env={var}={}", dir.display()),
+            Err(message) => println!("cargo::error={message}"),
+        }
     }
 }
 

@@ -149,11 +149,42 @@ pub fn serve<A: Application>(
 }
 
 /// Runs one request through `app` and writes the response to `sink`.
-pub(crate) fn serve_context<A: Application>(
-    app: &A,
-    mut ctx: Context,
-    mut sink: impl ResponseSink,
-) {
+pub(crate) fn serve_context<A: Application>(app: &A, ctx: Context, mut sink: impl ResponseSink) {
+    let mut answer = respond(app, ctx);
+    sink.start(answer.status, std::mem::take(&mut answer.headers));
+    let mut error = None;
+    while let Some(chunk) = answer.next_chunk() {
+        match chunk {
+            Ok(chunk) if sink.write(&chunk) => {}
+            // The client is gone: nothing more to send.
+            Ok(_) => break,
+            Err(broken) => {
+                error = Some(broken);
+                break;
+            }
+        }
+    }
+    sink.finish(error);
+    answer.end();
+}
+
+/// A request served up to its response: the status and headers to send, then the body, pulled
+/// chunk by chunk, and the `end_response` hook once it is out. The component glue sends it its
+/// own way (WASI 0.2 writes while the handler runs; WASI 0.3 returns the head first and
+/// streams the body from a task of its own).
+pub(crate) struct Answer<'a, A> {
+    app: &'a A,
+    ctx: Context,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    body: Body<'a>,
+    /// A stream's first chunk, pulled before the head went out (see [`prime`]).
+    first_chunk: Option<Vec<u8>>,
+}
+
+/// Dispatches the request, runs the hooks up to `begin_response`, and decides the status,
+/// headers and body: errors and panics up to here become their status responses.
+pub(crate) fn respond<A: Application>(app: &A, mut ctx: Context) -> Answer<'_, A> {
     let head_only = *ctx.method() == Method::HEAD;
     let outcome = guarded(|| {
         let segments = split_path(ctx.path())?;
@@ -187,23 +218,66 @@ pub(crate) fn serve_context<A: Application>(
     if let Some(length) = length {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
-    sink.start(status, headers);
-
-    let error = if head_only {
-        None
-    } else {
-        send_body(&mut sink, body, first_chunk)
+    // HEAD is answered with GET's head and no body.
+    let (body, first_chunk) = match head_only {
+        true => (Body::Empty, None),
+        false => (body, first_chunk),
     };
-    sink.finish(error);
-    // The response is out; a failing hook can only be reported.
-    if let Err(error) = guarded(|| {
-        app.end_response(&mut ctx);
-        Ok(())
-    }) {
-        eprintln!(
-            "nanohttp: end_response failed: {error}: {}",
-            error.detail().unwrap_or("")
-        );
+    Answer {
+        app,
+        ctx,
+        status,
+        headers,
+        body,
+        first_chunk,
+    }
+}
+
+impl<A: Application> Answer<'_, A> {
+    /// The next piece of the body; `None` once it is whole, `Err` when a stream broke off (the
+    /// body must then end unfinished).
+    pub(crate) fn next_chunk(&mut self) -> Option<Result<Cow<'static, [u8]>, HttpStatus>> {
+        if let Some(first) = self.first_chunk.take() {
+            return Some(Ok(Cow::Owned(first)));
+        }
+        match std::mem::replace(&mut self.body, Body::Empty) {
+            Body::Empty => None,
+            Body::Bytes(bytes) => Some(Ok(bytes)),
+            Body::Stream(mut chunks) | Body::SizedStream(_, mut chunks) => {
+                let next = guarded(|| chunks.next().transpose());
+                // Put back what is left of the stream for the next call (its length is only
+                // needed for the head, which is out).
+                self.body = Body::Stream(chunks);
+                match next {
+                    Ok(Some(chunk)) => Some(Ok(Cow::Owned(chunk))),
+                    Ok(None) => {
+                        self.body = Body::Empty;
+                        None
+                    }
+                    Err(error) => {
+                        self.body = Body::Empty;
+                        eprintln!("nanohttp: stream broken off: {error}");
+                        Some(Err(error))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `end_response`: the response is out (or abandoned), a failing hook can only be
+    /// reported.
+    pub(crate) fn end(mut self) {
+        // A stream not sent to its end is dropped before the hook runs.
+        self.body = Body::Empty;
+        if let Err(error) = guarded(|| {
+            self.app.end_response(&mut self.ctx);
+            Ok(())
+        }) {
+            eprintln!(
+                "nanohttp: end_response failed: {error}: {}",
+                error.detail().unwrap_or("")
+            );
+        }
     }
 }
 
@@ -283,40 +357,4 @@ fn response_headers(ctx: &mut Context) -> HeaderMap {
 
 fn content_type_value(ctx: &Context) -> Option<HeaderValue> {
     media::content_type_value(ctx.content_type()?, ctx.encoding())
-}
-
-/// Sends the body; returns the error that broke a stream off, if any.
-fn send_body(
-    sink: &mut impl ResponseSink,
-    body: Body<'_>,
-    first_chunk: Option<Vec<u8>>,
-) -> Option<HttpStatus> {
-    match body {
-        Body::Empty => None,
-        Body::Bytes(bytes) => {
-            sink.write(&bytes);
-            None
-        }
-        Body::Stream(mut chunks) | Body::SizedStream(_, mut chunks) => {
-            if let Some(first) = first_chunk
-                && !sink.write(&first)
-            {
-                return None;
-            }
-            loop {
-                match guarded(|| chunks.next().transpose()) {
-                    Ok(Some(chunk)) => {
-                        if !sink.write(&chunk) {
-                            return None;
-                        }
-                    }
-                    Ok(None) => return None,
-                    Err(error) => {
-                        eprintln!("nanohttp: stream broken off: {error}");
-                        return Some(error);
-                    }
-                }
-            }
-        }
-    }
 }

@@ -61,8 +61,9 @@ pub mod prelude {
     };
 }
 
-/// Turns an application into the component's `wasi:http/incoming-handler` export:
-/// `nanohttp::export!(Root);` where `Root: Application + Default`.
+/// Turns an application into the component's `wasi:http` export: `nanohttp::export!(Root);`
+/// where `Root: Application + Default`. That is `wasi:http/incoming-handler@0.2`, or with the
+/// framework's `p3` feature, `wasi:http/handler@0.3`.
 ///
 /// One instance of `Root` is created (and `app_init` run) per component instance, on its first
 /// request. Natively (for tests) this expands to nothing.
@@ -80,16 +81,7 @@ macro_rules! export {
 
             struct __NanohttpHandler;
 
-            impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest
-                for __NanohttpHandler
-            {
-                fn handle(
-                    request: $crate::__private::bindings::wasi::http::types::IncomingRequest,
-                    response_out: $crate::__private::bindings::wasi::http::types::ResponseOutparam,
-                ) {
-                    $crate::__private::handle_incoming::<$app>(request, response_out)
-                }
-            }
+            $crate::__private::export_handler_impl!(__NanohttpHandler, $app);
 
             $crate::__private::bindings::export_handler!(
                 __NanohttpHandler with_types_in $crate::__private::bindings
@@ -107,6 +99,45 @@ macro_rules! export {
     };
 }
 
+/// The handler trait's implementation for WASI 0.2 (`export!`'s half that depends on the
+/// framework's features, which a `cfg` in `export!` would read from the application's crate).
+#[cfg(not(feature = "p3"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_handler_impl {
+    ($handler:ident, $app:ty) => {
+        impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest
+            for $handler
+        {
+            fn handle(
+                request: $crate::__private::bindings::wasi::http::types::IncomingRequest,
+                response_out: $crate::__private::bindings::wasi::http::types::ResponseOutparam,
+            ) {
+                $crate::__private::handle_incoming::<$app>(request, response_out)
+            }
+        }
+    };
+}
+
+/// The handler trait's implementation for WASI 0.3 (see the 0.2 one).
+#[cfg(feature = "p3")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_handler_impl {
+    ($handler:ident, $app:ty) => {
+        impl $crate::__private::bindings::exports::wasi::http::handler::Guest for $handler {
+            async fn handle(
+                request: $crate::__private::bindings::wasi::http::types::Request,
+            ) -> ::core::result::Result<
+                $crate::__private::bindings::wasi::http::types::Response,
+                $crate::__private::bindings::wasi::http::types::ErrorCode,
+            > {
+                $crate::__private::handle::<$app>(request).await
+            }
+        }
+    };
+}
+
 /// The README's example compiles and runs.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -115,9 +146,14 @@ struct ReadmeExample;
 /// Used by the macros' generated code only; not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__export_handler_impl as export_handler_impl;
     pub use crate::app::{ResponseSink, serve};
     #[cfg(target_arch = "wasm32")]
-    pub use crate::component::{bindings, handle_incoming};
+    pub use crate::component::bindings;
+    #[cfg(all(target_arch = "wasm32", feature = "p3"))]
+    pub use crate::component::handle;
+    #[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
+    pub use crate::component::handle_incoming;
     pub use crate::dispatch::{
         Action, GuardCheck, Guards, capture_arg, capture_opt, invoke, join_path, path_arg,
         path_opt, path_rest, query_opt, query_required, query_vec, rest_fallback, rest_verb,

@@ -49,21 +49,42 @@ pub(crate) fn watch(workspace: &Path, crates: &[&str]) {
     }
 }
 
+/// Which `wasi:http` the components are built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wasi {
+    /// WASI 0.2, the default build.
+    P2,
+    /// WASI 0.3: the framework's `p3` feature.
+    #[allow(
+        dead_code,
+        reason = "the host's build script builds only WASI 0.2 components"
+    )]
+    P3,
+}
+
 /// Builds `packages` for [`TARGET`] with [`PROFILE`]; returns the directory holding the
 /// `.wasm` files (named after each crate, `nanohttp_demo.wasm` for `nanohttp-demo`).
-pub(crate) fn build(workspace: &Path, packages: &[&str]) -> Result<PathBuf, String> {
+pub(crate) fn build(workspace: &Path, packages: &[&str], wasi: Wasi) -> Result<PathBuf, String> {
     check_target_installed()?;
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
     // A target dir of its own: the outer cargo holds the lock on its own for as long as this
-    // script runs, so sharing it would deadlock.
-    let target_dir = outer_target_dir(&out_dir, workspace).join("wasm-guests");
+    // script runs, so sharing it would deadlock. One per WASI version: the `.wasm` files of
+    // both builds have the same names.
+    let dir_name = match wasi {
+        Wasi::P2 => "wasm-guests",
+        Wasi::P3 => "wasm-guests-p3",
+    };
+    let target_dir = outer_target_dir(&out_dir, workspace).join(dir_name);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
 
     let mut command = Command::new(cargo);
     command.arg("build");
     for package in packages {
         command.args(["--package", package]);
+    }
+    if wasi == Wasi::P3 {
+        command.args(["--features", "nanohttp/p3"]);
     }
     command
         .args(["--target", TARGET, "--profile", PROFILE])

@@ -158,7 +158,7 @@ fn bad_arguments_are_one_line_errors() {
     let message = stderr(&output);
     assert!(
         message.starts_with(&format!(
-            "error: component '{empty}' does not export wasi:http/incoming-handler@0.2.x"
+            "error: component '{empty}' exports neither wasi:http/handler@0.3.x nor wasi:http/incoming-handler@0.2.x"
         )),
         "{message}"
     );

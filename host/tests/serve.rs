@@ -300,7 +300,7 @@ fn a_component_without_the_handler_is_refused_at_bind() {
     let message = format!("{error:#}");
     assert!(
         message.starts_with(&format!(
-            "component '{empty}' does not export wasi:http/incoming-handler@0.2.x"
+            "component '{empty}' exports neither wasi:http/handler@0.3.x nor wasi:http/incoming-handler@0.2.x"
         )),
         "{message}"
     );

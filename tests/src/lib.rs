@@ -11,19 +11,46 @@ pub use nanohttp_host::{BackgroundServer, Config};
 
 pub mod services;
 
-/// The component built from `examples/<name>` (package `nanohttp-<name>`).
-pub fn example(name: &str) -> PathBuf {
-    component(&format!("nanohttp-{name}"))
+/// The components built as WASI 0.2 ones (`wasi:http/incoming-handler@0.2`), the default.
+pub mod p2 {
+    use std::path::PathBuf;
+
+    /// The component built from `examples/<name>` (package `nanohttp-<name>`).
+    pub fn example(name: &str) -> PathBuf {
+        component(&format!("nanohttp-{name}"))
+    }
+
+    /// The component built from the workspace package `package` (an example or a fixture under
+    /// `tests/fixtures/`).
+    ///
+    /// # Panics
+    /// If the build script did not build it: it builds every package in those two directories.
+    pub fn component(package: &str) -> PathBuf {
+        super::built(env!("NANOHTTP_COMPONENTS_DIR"), package)
+    }
 }
 
-/// The component built from the workspace package `package` (an example or a fixture under
-/// `tests/fixtures/`).
-///
-/// # Panics
-/// If the build script did not build it: it builds every package in those two directories.
-pub fn component(package: &str) -> PathBuf {
-    let dir = Path::new(env!("NANOHTTP_COMPONENTS_DIR"));
-    let path = dir.join(format!("{}.wasm", package.replace('-', "_")));
+/// The same packages built as WASI 0.3 components (`wasi:http/handler@0.3`: the framework's
+/// `p3` feature).
+pub mod p3 {
+    use std::path::PathBuf;
+
+    /// The component built from `examples/<name>` (package `nanohttp-<name>`).
+    pub fn example(name: &str) -> PathBuf {
+        component(&format!("nanohttp-{name}"))
+    }
+
+    /// The component built from the workspace package `package`.
+    ///
+    /// # Panics
+    /// If the build script did not build it.
+    pub fn component(package: &str) -> PathBuf {
+        super::built(env!("NANOHTTP_COMPONENTS_P3_DIR"), package)
+    }
+}
+
+fn built(dir: &str, package: &str) -> PathBuf {
+    let path = Path::new(dir).join(format!("{}.wasm", package.replace('-', "_")));
     assert!(path.is_file(), "no component at {}", path.display());
     path
 }
@@ -94,6 +121,17 @@ pub fn raw_exchange(addr: std::net::SocketAddr, head: &str, body: Vec<u8>) -> (u
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {head:?}"));
     (status, body.to_owned())
+}
+
+/// `POST path` with `body` sent chunked (so no length is declared) over a raw connection, as
+/// [`raw_exchange`] does: for bodies a server refuses, and closes the connection on, before
+/// reading them whole.
+pub fn raw_chunked_post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, String) {
+    let mut chunked = format!("{:x}\r\n", body.len()).into_bytes();
+    chunked.extend_from_slice(body);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let head = format!("POST {path} HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked");
+    raw_exchange(addr, &head, chunked)
 }
 
 /// A scratch directory under the system's temp dir, unique to this process and `name`,

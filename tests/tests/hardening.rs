@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use nanohttp_e2e::BackgroundServer;
+use nanohttp_e2e::p2 as wasi;
 
 #[path = "cases/hardening.rs"]
 mod hardening;

@@ -9,6 +9,10 @@
 //! has no `wasi:keyvalue` at all and is skipped for them. Every other example imports no
 //! `wasi:keyvalue` (the linker drops unused imports), which jco checks by serving it.
 //!
+//! The WASI 0.3 builds of `hello`, `demo`, `forms`, `todo` and `gateway` (the framework's `p3`
+//! feature) answer the same on `wasmtime serve` as on the host (`*_p3` tests); jco is not
+//! asked, its `serve` runs WASI 0.2 components only.
+//!
 //! A runtime that is not installed is skipped with a message saying how to install it, unless
 //! `NANOHTTP_REQUIRE_PORTABILITY=1` is set (as `.ci/run` does): then it is a failure.
 
@@ -22,7 +26,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use nanohttp_e2e::{Scratch, client, example, serve};
+use nanohttp_e2e::{Scratch, client, serve};
 use ureq::http::Request;
 
 /// Set to `1` to make a missing runtime a failure instead of a skip.
@@ -47,6 +51,25 @@ enum Runtime {
 }
 
 const RUNTIMES: [Runtime; 2] = [Runtime::Wasmtime, Runtime::Jco];
+
+/// The runtimes that serve WASI 0.3 components.
+const P3_RUNTIMES: [Runtime; 1] = [Runtime::Wasmtime];
+
+/// Which build of an example is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wasi {
+    P2,
+    P3,
+}
+
+impl Wasi {
+    fn example(self, name: &str) -> std::path::PathBuf {
+        match self {
+            Wasi::P2 => nanohttp_e2e::p2::example(name),
+            Wasi::P3 => nanohttp_e2e::p3::example(name),
+        }
+    }
+}
 
 impl Runtime {
     fn program(self) -> &'static str {
@@ -168,14 +191,14 @@ impl Served {
     ///
     /// # Panics
     /// If it exits or does not listen within [`STARTUP`]; the message holds its output.
-    fn start(runtime: Runtime, name: &str, settings: Option<&str>) -> Self {
+    fn start(runtime: Runtime, wasi: Wasi, name: &str, settings: Option<&str>) -> Self {
         let scratch = scratch(&format!("{name}-{}", runtime.program()));
         let addr = free_port();
         let log = scratch.path().join("output.log");
         let output = File::create(&log).expect("a log file");
         let child = runtime
             .command(
-                &example(name),
+                &wasi.example(name),
                 addr,
                 settings,
                 scratch.path(),
@@ -341,6 +364,18 @@ fn same_on(
     host_args: &[&str],
     probes: &[Probe],
 ) -> Vec<Answer> {
+    same_for(Wasi::P2, runtimes, name, settings, host_args, probes)
+}
+
+/// [`same_on`] for the `wasi` build of the example.
+fn same_for(
+    wasi: Wasi,
+    runtimes: &[Runtime],
+    name: &str,
+    settings: Option<&str>,
+    host_args: &[&str],
+    probes: &[Probe],
+) -> Vec<Answer> {
     let scratch = scratch(&format!("{name}-nanohttp"));
     let mut args: Vec<String> = settings
         .map(|yaml| {
@@ -350,7 +385,7 @@ fn same_on(
         .unwrap_or_default();
     args.extend(host_args.iter().map(|arg| (*arg).to_owned()));
     let host = serve(
-        &example(name),
+        &wasi.example(name),
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let expected: Vec<Answer> = probes.iter().map(|probe| probe.send(host.addr())).collect();
@@ -367,7 +402,7 @@ fn same_on(
             );
             continue;
         }
-        let served = Served::start(runtime, name, settings);
+        let served = Served::start(runtime, wasi, name, settings);
         for (probe, expected) in probes.iter().zip(&expected) {
             let answer = probe.send(served.addr);
             assert_eq!(
@@ -389,9 +424,21 @@ const JSON: &str = "application/json";
 
 #[test]
 fn hello() {
-    let answers = same_everywhere(
+    hello_on(Wasi::P2, &RUNTIMES);
+}
+
+#[test]
+fn hello_p3() {
+    hello_on(Wasi::P3, &P3_RUNTIMES);
+}
+
+fn hello_on(wasi: Wasi, runtimes: &[Runtime]) {
+    let answers = same_for(
+        wasi,
+        runtimes,
         "hello",
         None,
+        &[],
         &[
             get("/"),
             request("HEAD", "/"),
@@ -408,9 +455,21 @@ fn hello() {
 
 #[test]
 fn demo() {
-    let answers = same_everywhere(
+    demo_on(Wasi::P2, &RUNTIMES);
+}
+
+#[test]
+fn demo_p3() {
+    demo_on(Wasi::P3, &P3_RUNTIMES);
+}
+
+fn demo_on(wasi: Wasi, runtimes: &[Runtime]) {
+    let answers = same_for(
+        wasi,
+        runtimes,
         "demo",
         None,
+        &[],
         &[
             get("/"),
             get("/tips"),
@@ -441,9 +500,21 @@ fn demo() {
 /// does; the probes only create one item, last.
 #[test]
 fn todo() {
-    let answers = same_everywhere(
+    todo_on(Wasi::P2, &RUNTIMES);
+}
+
+#[test]
+fn todo_p3() {
+    todo_on(Wasi::P3, &P3_RUNTIMES);
+}
+
+fn todo_on(wasi: Wasi, runtimes: &[Runtime]) {
+    let answers = same_for(
+        wasi,
+        runtimes,
         "todo",
         None,
+        &[],
         &[
             get("/todos"),
             get("/todos/1"),
@@ -500,10 +571,22 @@ fn config_without_settings() {
 
 #[test]
 fn forms() {
+    forms_on(Wasi::P2, &RUNTIMES);
+}
+
+#[test]
+fn forms_p3() {
+    forms_on(Wasi::P3, &P3_RUNTIMES);
+}
+
+fn forms_on(wasi: Wasi, runtimes: &[Runtime]) {
     let multipart = "multipart/form-data; boundary=XyZ";
-    let answers = same_everywhere(
+    let answers = same_for(
+        wasi,
+        runtimes,
         "forms",
         None,
+        &[],
         &[
             post("/echo?lang=en", URLENCODED, b"tag=a&tag=b&t=x+y"),
             post("/echo", JSON, br#"{"a": [1, 2], "b": null}"#),
@@ -528,11 +611,21 @@ fn forms() {
 
 #[test]
 fn gateway_calls_its_upstream() {
+    gateway_on(Wasi::P2);
+}
+
+#[test]
+fn gateway_calls_its_upstream_p3() {
+    gateway_on(Wasi::P3);
+}
+
+fn gateway_on(wasi: Wasi) {
     // wasmtime serve lets a guest call anything; jco serve's outgoing HTTP is not checked here.
     let upstream = nanohttp_e2e::upstream::Upstream::start();
     let settings = format!(r#"{{"upstream": "{}"}}"#, upstream.url(""));
     let rule = upstream.rule();
-    let answers = same_on(
+    let answers = same_for(
+        wasi,
         &[Runtime::Wasmtime],
         "gateway",
         Some(&settings),

@@ -39,9 +39,39 @@ mod response;
 #[cfg(not(target_arch = "wasm32"))]
 #[path = "native.rs"]
 mod transport;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
 #[path = "wasi.rs"]
 mod transport;
+#[cfg(all(target_arch = "wasm32", feature = "p3"))]
+#[path = "wasi_p3.rs"]
+mod transport;
+
+/// The typed error for a `wasi:http` error code (either version's `error-code`, which have the
+/// same cases) from `upstream`.
+#[cfg(target_arch = "wasm32")]
+macro_rules! error_of_code {
+    ($upstream:expr, $code:expr, $wasi:path) => {{
+        use $wasi as E;
+        let code = $code;
+        let kind = match code {
+            E::DnsTimeout | E::DnsError(_) | E::DestinationNotFound => ErrorKind::Dns,
+            E::HttpRequestDenied | E::DestinationIpProhibited => ErrorKind::Denied,
+            E::ConnectionRefused | E::DestinationUnavailable => ErrorKind::ConnectionRefused,
+            E::ConnectionTimeout
+            | E::ConnectionReadTimeout
+            | E::ConnectionWriteTimeout
+            | E::HttpResponseTimeout => ErrorKind::Timeout,
+            E::TlsProtocolError | E::TlsCertificateError | E::TlsAlertReceived(_) => ErrorKind::Tls,
+            E::HttpResponseBodySize(_) => ErrorKind::BodyTooLarge,
+            E::ConnectionLimitReached => ErrorKind::TooManyInFlight,
+            E::HttpRequestUriInvalid | E::HttpRequestMethodInvalid => ErrorKind::InvalidRequest,
+            _ => ErrorKind::Protocol,
+        };
+        ClientError::new(kind, $upstream.to_owned(), format!("{code:?}"))
+    }};
+}
+#[cfg(target_arch = "wasm32")]
+use error_of_code;
 
 use std::io::Read;
 use std::time::Duration;

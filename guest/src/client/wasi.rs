@@ -3,8 +3,7 @@
 
 use std::io::Read;
 
-use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{StatusCode, Uri};
 
 use super::error::{ClientError, ErrorKind};
 use super::{Outgoing, Response, SendBody};
@@ -17,7 +16,7 @@ use crate::component::bindings::wasi::http::types::{
 use crate::component::bindings::wasi::io::error::Error as IoError;
 use crate::component::bindings::wasi::io::poll;
 use crate::component::bindings::wasi::io::streams::OutputStream;
-use crate::component::{BodyOwner, IncomingReader};
+use crate::component::{BodyOwner, IncomingReader, lenient_headers};
 
 /// A request in flight: its response is `future`.
 pub(crate) struct Pending {
@@ -43,7 +42,10 @@ pub(crate) fn start(request: Outgoing) -> Result<Pending, ClientError> {
         )
     };
     outgoing
-        .set_method(&wasi_method(&request.method))
+        .set_method(&crate::component::method_to_wasi!(
+            &request.method,
+            WasiMethod
+        ))
         .map_err(|()| refused("method"))?;
     let scheme = match request.uri.scheme_str() {
         Some("https") => Scheme::Https,
@@ -180,15 +182,7 @@ impl Pending {
                 format!("invalid status {}", response.status()),
             )
         })?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in response.headers().entries() {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_bytes(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
+        let headers = lenient_headers(response.headers().entries());
         Ok(Response::new(
             status,
             headers,
@@ -274,42 +268,5 @@ pub(crate) fn body_error(upstream: &str, error: &std::io::Error) -> ClientError 
 }
 
 fn error_of(upstream: &str, code: &ErrorCode) -> ClientError {
-    let kind = match code {
-        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
-            ErrorKind::Dns
-        }
-        ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited => ErrorKind::Denied,
-        ErrorCode::ConnectionRefused | ErrorCode::DestinationUnavailable => {
-            ErrorKind::ConnectionRefused
-        }
-        ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionReadTimeout
-        | ErrorCode::ConnectionWriteTimeout
-        | ErrorCode::HttpResponseTimeout => ErrorKind::Timeout,
-        ErrorCode::TlsProtocolError
-        | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => ErrorKind::Tls,
-        ErrorCode::HttpResponseBodySize(_) => ErrorKind::BodyTooLarge,
-        ErrorCode::ConnectionLimitReached => ErrorKind::TooManyInFlight,
-        ErrorCode::HttpRequestUriInvalid | ErrorCode::HttpRequestMethodInvalid => {
-            ErrorKind::InvalidRequest
-        }
-        _ => ErrorKind::Protocol,
-    };
-    ClientError::new(kind, upstream.to_owned(), format!("{code:?}"))
-}
-
-fn wasi_method(method: &Method) -> WasiMethod {
-    match *method {
-        Method::GET => WasiMethod::Get,
-        Method::HEAD => WasiMethod::Head,
-        Method::POST => WasiMethod::Post,
-        Method::PUT => WasiMethod::Put,
-        Method::DELETE => WasiMethod::Delete,
-        Method::CONNECT => WasiMethod::Connect,
-        Method::OPTIONS => WasiMethod::Options,
-        Method::TRACE => WasiMethod::Trace,
-        Method::PATCH => WasiMethod::Patch,
-        ref other => WasiMethod::Other(other.as_str().to_owned()),
-    }
+    super::error_of_code!(upstream, code, ErrorCode)
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::handler::ProxyPre;
+use wasmtime_wasi_http::{p2, p3};
 
 use super::state::RequestState;
 use crate::cache;
@@ -18,6 +19,10 @@ use crate::cache;
 const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 8;
 const MAX_MEMORIES_PER_COMPONENT: u32 = 2;
 const MAX_TABLES_PER_COMPONENT: u32 = 4;
+/// Fiber stacks one request may use: the call's own, and for a WASI 0.3 component one more
+/// while its task blocks in the guest (a body read waiting for the client), which wasmtime
+/// runs on a fiber of its own.
+const STACKS_PER_INSTANCE: u32 = 2;
 
 /// Bytes of each memory and table slot kept resident between instances (see [`engine`]).
 const KEEP_RESIDENT_MEMORY: usize = 1 << 20;
@@ -36,7 +41,7 @@ pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
         .total_core_instances(instances * MAX_CORE_INSTANCES_PER_COMPONENT)
         .total_memories(instances * MAX_MEMORIES_PER_COMPONENT)
         .total_tables(instances * MAX_TABLES_PER_COMPONENT)
-        .total_stacks(instances)
+        .total_stacks(instances * STACKS_PER_INSTANCE)
         .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
         .max_memories_per_component(MAX_MEMORIES_PER_COMPONENT)
         .max_tables_per_component(MAX_TABLES_PER_COMPONENT)
@@ -51,6 +56,8 @@ pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config
         .wasm_component_model(true)
+        // WASI 0.3: async exports and imports, streams and futures.
+        .wasm_component_model_async(true)
         .epoch_interruption(true)
         .memory_reservation(memory as u64)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -59,12 +66,16 @@ pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
         .context("cannot create the wasmtime engine and its instance pool")
 }
 
-/// What guests may import: WASI 0.2 (no sockets: the context refuses them), `wasi:http`'s
-/// outgoing handler (through the outbound policy) and `wasi:keyvalue`.
+/// What guests may import: WASI 0.2 and 0.3 (no sockets: the context refuses them), either
+/// version's `wasi:http` client (both through the outbound policy) and `wasi:keyvalue`. A WASI
+/// 0.3 component built by Rust's `wasm32-wasip2` target imports both: 0.2 for the standard
+/// library, 0.3 for HTTP.
 pub(super) fn linker(engine: &Engine) -> anyhow::Result<Linker<RequestState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    p3::add_to_linker(&mut linker)?;
     crate::kv::add_to_linker(&mut linker, RequestState::kv)?;
     Ok(linker)
 }
@@ -87,12 +98,19 @@ pub(super) fn prepare(
         .with_context(|| {
             format!("component '{name}' needs an import this host does not provide")
         })?;
-    ProxyPre::new(pre).map_err(|e| {
-        anyhow!(
-            "component '{name}' does not export wasi:http/incoming-handler@0.2.x \
-             (is it a wasi:http handler?): {e}"
-        )
-    })
+    // Which `wasi:http` it serves, 0.3 first (as `wasmtime serve` chooses): a component
+    // exporting both is a 0.3 one that kept a 0.2 export for older hosts.
+    if let Ok(service) = p3::bindings::ServicePre::new(pre.clone()) {
+        return Ok(ProxyPre::P3(service));
+    }
+    p2::bindings::ProxyPre::new(pre)
+        .map(ProxyPre::P2)
+        .map_err(|e| {
+            anyhow!(
+                "component '{name}' exports neither wasi:http/handler@0.3.x nor \
+                 wasi:http/incoming-handler@0.2.x (is it a wasi:http handler?): {e}"
+            )
+        })
 }
 
 /// Refuses, at start-up, a component the pool could never instantiate.

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use wasmtime::Store;
-use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+use wasmtime_wasi_http::handler::{Proxy, ProxyPre};
 
 use super::state::RequestState;
 use crate::metrics::{self, Discard};

@@ -13,12 +13,13 @@ use http::header::CONTENT_LENGTH;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
-use wasmtime::component::Resource;
+use wasmtime::component::{Accessor, Resource};
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView as _;
-use wasmtime_wasi_http::p2::bindings::Proxy;
-use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::handler::{Proxy, ProxyPre};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
+use wasmtime_wasi_http::p3;
 
 use super::body::{GuestBody, LimitedBody, ResponseBody};
 use super::pool::{Version, Warm};
@@ -28,8 +29,8 @@ use crate::metrics::{self, Discard};
 use crate::trace::TraceContext;
 
 /// What the guest hands the host: its response (head and streaming body), or the error code it
-/// answered with.
-type GuestResponse = Result<hyper::Response<ResponseBody>, ErrorCode>;
+/// answered with (described).
+type GuestResponse = Result<hyper::Response<ResponseBody>, String>;
 
 impl App {
     /// Runs one request in an instance: a waiting one with `--reuse`, else a fresh one.
@@ -63,7 +64,7 @@ impl App {
                 metrics::instance(true);
                 (store, Some(proxy), served)
             }
-            _ => (self.new_store(version.pre.engine())?, None, 0),
+            _ => (self.new_store(self.linker.engine())?, None, 0),
         };
         // `METHOD path`: names the request in the guest's log lines and in the host's own.
         let label: Arc<str> = format!("{} {}", request.method(), request.uri().path()).into();
@@ -80,7 +81,7 @@ impl App {
             None => Scheme::Http,
         };
         let request = request.map(|body| LimitedBody::new(body, limits.body, too_large.clone()));
-        let exchange = Exchange::open(&mut store, request, scheme)?;
+        let exchange = Exchange::open(&mut store, &version.pre, request, scheme)?;
         let guest = GuestTask {
             version,
             store,
@@ -95,7 +96,7 @@ impl App {
             label,
         };
         let failed = exchange.failed.clone();
-        let run = guest.run(exchange.request, exchange.out);
+        let run = guest.run(exchange.call);
         let result = match wait_for_response(exchange.response, GuestRun(Some(Box::pin(run)))).await
         {
             Ok(response) => Ok(response.map(|inner| GuestBody { inner, failed }.boxed_unsync())),
@@ -137,12 +138,10 @@ fn arm_deadline(store: &mut Store<RequestState>, deadline: Option<Instant>) {
     store.set_epoch_deadline(1);
 }
 
-/// The request and the response slot, as the guest's `wasi:http` resources, and what the host
-/// learns through them.
+/// The request as the guest will get it, and what the host learns of the response.
 struct Exchange {
-    request: Resource<HostIncomingRequest>,
-    out: Resource<HostResponseOutparam>,
-    /// Where the guest's `response-outparam.set` lands.
+    call: Call,
+    /// Where the guest's response lands.
     response: oneshot::Receiver<GuestResponse>,
     /// Set synchronously when the guest sets the response, so its task knows whether a later
     /// failure still has a request to fail or only a body to cut.
@@ -153,34 +152,101 @@ struct Exchange {
     failed: Arc<AtomicBool>,
 }
 
+/// How the guest is called, by the `wasi:http` version it exports.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per request, made and moved once: boxing would only add an allocation"
+)]
+enum Call {
+    /// `incoming-handler.handle(request, response-outparam)`: the request and the response
+    /// slot as the guest's resources, made before the call.
+    P2 {
+        request: Resource<HostIncomingRequest>,
+        out: Resource<HostResponseOutparam>,
+    },
+    /// `handler.handle(request) -> response`: the request becomes the guest's inside the
+    /// call's event loop; the response is sent to `respond`.
+    P3 {
+        request: hyper::Request<LimitedBody>,
+        respond: Responder,
+    },
+}
+
+/// Sends the guest's response to the request's task, once, marking it responded first.
+struct Responder {
+    sender: oneshot::Sender<GuestResponse>,
+    responded: Arc<AtomicBool>,
+}
+
+impl Responder {
+    fn send(self, response: GuestResponse) {
+        self.responded.store(true, Ordering::Release);
+        // The receiver is gone if the client hung up; nothing to do then.
+        let _ = self.sender.send(response);
+    }
+}
+
 impl Exchange {
     fn open(
         store: &mut Store<RequestState>,
+        pre: &ProxyPre<RequestState>,
         request: hyper::Request<LimitedBody>,
         scheme: Scheme,
     ) -> Result<Self, Failure> {
         let (sender, response) = oneshot::channel();
         let responded = Arc::new(AtomicBool::new(false));
-        let flag = responded.clone();
-        let mut http = store.data_mut().http();
-        let request = http
-            .new_incoming_request(scheme, request)
-            .map_err(|e| Failure::Guest(e.into()))?;
-        let out = http
-            .new_response_outparam_from_callback(move |result| {
-                flag.store(true, Ordering::Release);
-                // The receiver is gone if the client hung up; nothing to do then.
-                let _ = sender.send(result);
-            })
-            .map_err(|e| Failure::Guest(e.into()))?;
+        let respond = Responder {
+            sender,
+            responded: responded.clone(),
+        };
+        let call = match pre {
+            ProxyPre::P2(_) => {
+                let mut http = store.data_mut().http();
+                let request = http
+                    .new_incoming_request(scheme, request)
+                    .map_err(|e| Failure::Guest(e.into()))?;
+                let out = http
+                    .new_response_outparam_from_callback(move |result| {
+                        respond.send(result.map_err(|code| format!("{code:?}")));
+                    })
+                    .map_err(|e| Failure::Guest(e.into()))?;
+                Call::P2 { request, out }
+            }
+            ProxyPre::P3(_) => Call::P3 {
+                request: with_scheme(request, &scheme),
+                respond,
+            },
+        };
         Ok(Self {
-            request,
-            out,
+            call,
             response,
             responded,
             failed: Arc::new(AtomicBool::new(false)),
         })
     }
+}
+
+/// The request's URI with its scheme and authority (from `Host`), which a WASI 0.3 request
+/// carries in its URI (the 0.2 host takes them apart).
+fn with_scheme<B>(request: hyper::Request<B>, scheme: &Scheme) -> hyper::Request<B> {
+    let (mut parts, body) = request.into_parts();
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    uri.scheme = Some(match scheme {
+        Scheme::Https => http::uri::Scheme::HTTPS,
+        _ => http::uri::Scheme::HTTP,
+    });
+    if uri.authority.is_none() {
+        uri.authority = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|host| http::uri::Authority::try_from(host.as_bytes()).ok());
+    }
+    if uri.path_and_query.is_none() {
+        uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    // Without an authority a URI cannot have a scheme: the guest then sees neither.
+    parts.uri = http::Uri::from_parts(uri).unwrap_or_else(|_| http::Uri::from_static("/"));
+    hyper::Request::from_parts(parts, body)
 }
 
 /// One request's instance and everything its run must release or report at the end.
@@ -206,11 +272,7 @@ impl GuestTask {
     /// Instantiates (unless reused) and calls the guest's handler, within the time limit;
     /// then keeps or drops the instance. `Err` when the guest failed and the host still has a
     /// request to answer.
-    async fn run(
-        self,
-        request: Resource<HostIncomingRequest>,
-        out: Resource<HostResponseOutparam>,
-    ) -> Result<(), Failure> {
+    async fn run(self, call: Call) -> Result<(), Failure> {
         let Self {
             version,
             mut store,
@@ -232,10 +294,24 @@ impl GuestTask {
                     version.pre.instantiate_async(&mut store).await?
                 }
             };
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, request, out)
-                .await?;
+            match (&proxy, call) {
+                (Proxy::P2(guest), Call::P2 { request, out }) => {
+                    guest
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, request, out)
+                        .await?;
+                }
+                (Proxy::P3(guest), Call::P3 { request, respond }) => {
+                    let (request, request_io) =
+                        p3::Request::from_http(store.data_mut().http().hooks, request);
+                    store
+                        .run_concurrent(async |accessor| {
+                            call_p3(accessor, guest, request, request_io, respond).await
+                        })
+                        .await??;
+                }
+                _ => unreachable!("a call is made for the version's own instances"),
+            }
             Ok::<_, wasmtime::Error>(proxy)
         };
         // The epoch callback stops a guest that computes; this stops one that waits on the
@@ -303,6 +379,37 @@ impl GuestTask {
         }
         Err(failure)
     }
+}
+
+/// Calls a WASI 0.3 guest's `handle` inside its store's event loop: the request becomes the
+/// guest's, the response it returns goes to `respond`, and the loop goes on until the guest
+/// has nothing left running (its response body's writer, mostly), which keeps the body
+/// streaming.
+async fn call_p3(
+    accessor: &Accessor<RequestState>,
+    guest: &p3::bindings::Service,
+    request: p3::Request,
+    request_io: impl Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send + 'static,
+    respond: Responder,
+) -> wasmtime::Result<()> {
+    let request = accessor.with(|mut store| store.get().http().table.push(request))?;
+    let answer = guest
+        .wasi_http_handler()
+        .call_handle(accessor, request)
+        .await?;
+    let response = match answer {
+        Ok(response) => accessor.with(|mut store| {
+            let response = store.get().http().table.delete(response)?;
+            response.into_http(&mut store, request_io)
+        })?,
+        Err(code) => {
+            respond.send(Err(format!("{code:?}")));
+            return Ok(());
+        }
+    };
+    respond.send(Ok(response.map(|body| body.boxed_unsync())));
+    std::future::poll_fn(|cx| accessor.poll_no_interesting_tasks(cx)).await;
+    Ok(())
 }
 
 /// Until the response is set, or the guest ends without one, whichever comes first.

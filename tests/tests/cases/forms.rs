@@ -1,8 +1,9 @@
 //! Request payloads over HTTP: the `forms` example served by the host.
 
-use nanohttp_e2e::{BackgroundServer, client, example, raw_exchange};
+use nanohttp_e2e::{BackgroundServer, client, raw_exchange};
 
-use crate::serve;
+use super::serve;
+use super::wasi::example;
 
 type Response = ureq::http::Response<ureq::Body>;
 

@@ -1,106 +1,38 @@
-//! The only code that speaks WASI: the bindings generated from `wit/` and the glue between the
-//! `wasi:http/incoming-handler` export and the framework's [`serve`](crate::app::serve).
+//! The WASI 0.2 glue: the `wasi:http/incoming-handler` export, the request body as a blocking
+//! reader over `wasi:io` streams, and the response written to the `response-outparam` while
+//! the handler runs.
 
-use std::any::Any;
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderValue;
 use http::{HeaderMap, StatusCode};
 
-use crate::app::{Application, ResponseSink, panic_message, serve_context};
-use crate::body::Source;
-use crate::context::Context;
-use crate::rejection::Rejection;
-use crate::settings::{SETTINGS_ENV, Settings};
-use crate::status::HttpStatus;
-
-#[allow(
-    missing_docs,
-    unreachable_pub,
-    missing_debug_implementations,
-    clippy::all,
-    reason = "generated code"
-)]
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "wit",
-        world: "nanohttp:app/app",
-        generate_all,
-        pub_export_macro: true,
-        export_macro_name: "export_handler",
-        default_bindings_module: "::nanohttp::__private::bindings",
-        runtime_path: "::nanohttp::__private::wit_bindgen::rt",
-    });
-}
-
-use bindings::wasi::http::types::{
+use super::bindings::wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
     ResponseOutparam,
 };
-use bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
-
-/// The application of this component instance, created on its first request.
-type Instance<A> = Result<(A, Arc<Settings>), String>;
+use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use super::{Head, instance, method_from_wasi};
+use crate::app::{Application, ResponseSink, serve_context};
+use crate::body::Source;
+use crate::context::Context;
+use crate::status::HttpStatus;
 
 thread_local! {
-    // One application per component; `dyn Any` because a thread-local cannot be generic.
-    static INSTANCE: OnceCell<&'static dyn Any> = const { OnceCell::new() };
     // The request's response-outparam until the response starts. A panic aborts a component
     // instance (no unwinding on wasm), so the panic hook answers through it instead.
     static PENDING: RefCell<Option<ResponseOutparam>> = const { RefCell::new(None) };
-    // Whether the panic hook may show the panic message (the `debug` setting).
-    static DEBUG: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Installed once per instance: a panic before the response started becomes the framework's
-/// own `500` (with the message when `debug` is on), after which the instance exits with status
-/// 0 to tell the host the response is whole. A panic after the response started still aborts,
-/// which cuts the body, as it must.
-fn install_panic_hook() {
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        report(info);
-        let pending = PENDING.with(|p| p.try_borrow().is_ok_and(|p| p.is_some()));
-        if !pending {
-            return;
-        }
-        let message = panic_message(info.payload());
-        let status = HttpStatus::internal_server_error();
-        let text = if DEBUG.get() {
-            format!("{status}\n\nhandler panicked: {message}\n")
-        } else {
-            format!("{status}\n")
-        };
-        WasiSink::pending(false).send_text(status.status_code(), &text);
-        std::process::exit(0);
-    }));
-}
-
-fn instance<A: Application + Default + 'static>() -> &'static Instance<A> {
-    let any = INSTANCE.with(|cell| {
-        *cell.get_or_init(|| {
-            let instance: Instance<A> = build_instance();
-            // Lives as long as the component instance, which the host discards as a whole.
-            Box::leak(Box::new(instance))
-        })
-    });
-    any.downcast_ref()
-        .expect("a component exports exactly one application type")
-}
-
-fn build_instance<A: Application + Default>() -> Instance<A> {
-    install_panic_hook();
-    let host = std::env::var(SETTINGS_ENV).unwrap_or_default();
-    let settings = Settings::from_layers([
-        ("application defaults", A::SETTINGS),
-        (SETTINGS_ENV, host.as_str()),
-    ])
-    .map_err(|error| error.to_string())?;
-    DEBUG.set(settings.debug());
-    let mut app = A::default();
-    app.app_init(&settings);
-    Ok((app, Arc::new(settings)))
+/// The panic hook's answer (see `install_panic_hook`): through the pending outparam, if the
+/// response has not started.
+pub(super) fn answer_panic(status: StatusCode, text: String) -> bool {
+    let pending = PENDING.with(|p| p.try_borrow().is_ok_and(|p| p.is_some()));
+    if pending {
+        WasiSink::pending(false).send_text(status, &text);
+    }
+    pending
 }
 
 /// The body of the exported `handle`: read the request, serve it, write the response.
@@ -132,33 +64,12 @@ pub fn handle_incoming<A: Application + Default + 'static>(
 
 /// The method, target and headers; the body is read later, when a handler asks for it.
 fn read_head(request: &IncomingRequest) -> Result<http::request::Parts, HttpStatus> {
-    let bad = |part: &'static str| HttpStatus::from(Rejection::MalformedRequest { part });
-    let method = match request.method() {
-        WasiMethod::Get => http::Method::GET,
-        WasiMethod::Head => http::Method::HEAD,
-        WasiMethod::Post => http::Method::POST,
-        WasiMethod::Put => http::Method::PUT,
-        WasiMethod::Delete => http::Method::DELETE,
-        WasiMethod::Connect => http::Method::CONNECT,
-        WasiMethod::Options => http::Method::OPTIONS,
-        WasiMethod::Trace => http::Method::TRACE,
-        WasiMethod::Patch => http::Method::PATCH,
-        WasiMethod::Other(other) => {
-            http::Method::from_bytes(other.as_bytes()).map_err(|_| bad("Method"))?
-        }
-    };
-    let target = request.path_with_query().unwrap_or_else(|| "/".to_owned());
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(http::Uri::try_from(target).map_err(|_| bad("Request Target"))?);
-    let headers = builder.headers_mut().expect("the builder has no error yet");
-    for (name, value) in request.headers().entries() {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("Header"))?;
-        let value = HeaderValue::from_bytes(&value).map_err(|_| bad("Header"))?;
-        headers.append(name, value);
+    Head {
+        method: method_from_wasi!(request.method(), WasiMethod)?,
+        target: request.path_with_query(),
+        fields: &request.headers().entries(),
     }
-    let request = builder.body(()).map_err(|_| bad("Request"))?;
-    Ok(request.into_parts().0)
+    .parts()
 }
 
 /// An incoming body as a blocking reader: a request's (here) or the response to an outgoing
@@ -177,7 +88,7 @@ pub(crate) trait BodyOwner {
     fn consume_body(&self) -> Result<IncomingBody, ()>;
 
     /// The reader's error for a failed read.
-    fn read_error(error: &bindings::wasi::io::error::Error) -> std::io::Error;
+    fn read_error(error: &super::bindings::wasi::io::error::Error) -> std::io::Error;
 }
 
 impl BodyOwner for IncomingRequest {
@@ -185,7 +96,7 @@ impl BodyOwner for IncomingRequest {
         self.consume()
     }
 
-    fn read_error(error: &bindings::wasi::io::error::Error) -> std::io::Error {
+    fn read_error(error: &super::bindings::wasi::io::error::Error) -> std::io::Error {
         std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,
             error.to_debug_string(),
