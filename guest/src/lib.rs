@@ -11,6 +11,7 @@ mod context;
 mod cookies;
 mod dispatch;
 mod form;
+pub mod future;
 mod media;
 mod multipart;
 mod payload;

@@ -90,6 +90,20 @@ impl Root {
         Ok(json!({ "upstream_saw": answer["path"] }))
     }
 
+    /// Three slow calls awaited together.
+    #[json]
+    async fn together(&self, ctx: &Context) -> Result<Value, HttpStatus> {
+        let slow = format!("{}/slow", upstream_of(ctx));
+        let calls = (0..3).map(|_| Request::get(&slow).send_async());
+        let mut ok = 0;
+        for response in nanohttp::future::join_all(calls).await {
+            if response?.json::<Value>()?["ok"] == true {
+                ok += 1;
+            }
+        }
+        Ok(json!({ "ok": ok }))
+    }
+
     #[json]
     fn stall(&self, ctx: &Context) -> Result<Value, HttpStatus> {
         let url = format!("{}/stall", upstream_of(ctx));
@@ -162,6 +176,19 @@ fn several_calls_are_in_flight_at_once() {
     for response in responses {
         assert_eq!(response.unwrap().status(), 200);
     }
+    // Three in a row take 900 ms.
+    assert!(took < Duration::from_millis(800), "{took:?}");
+}
+
+#[test]
+fn an_async_handler_awaits_several_calls_at_once() {
+    let settings = json!({ "upstream": upstream() }).to_string();
+    let app = TestClient::with_settings(Root, &settings).unwrap();
+    let started = Instant::now();
+    let response = app.get("/together").send();
+    let took = started.elapsed();
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json(), json!({ "ok": 3 }));
     // Three in a row take 900 ms.
     assert!(took < Duration::from_millis(800), "{took:?}");
 }

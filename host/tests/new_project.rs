@@ -137,4 +137,28 @@ fn a_new_application_tests_builds_and_serves_on_its_own() {
         (200, r#"{"id":2,"title":"Serve it"}"#)
     );
     assert_eq!(server.get("/items/9").0, 404);
+    drop(server);
+
+    // The same source as a WASI 0.3 component, served the same.
+    let built = Command::new(env!("CARGO_BIN_EXE_nanohttp"))
+        .args(["build", "--p3"])
+        .current_dir(&app)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let stderr = text(&built.stderr);
+    assert!(
+        built.status.success(),
+        "nanohttp build --p3 failed:\n{stderr}"
+    );
+    assert!(!stderr.contains("warning"), "the build warned:\n{stderr}");
+    let stdout = text(&built.stdout);
+    assert!(stdout.contains(" (WASI 0.3, "), "{stdout}");
+    let exports = |wasm: &[u8], name: &[u8]| wasm.windows(name.len()).any(|w| w == name);
+    let component = std::fs::read(&wasm).unwrap();
+    assert!(exports(&component, b"wasi:http/handler@0.3.0"));
+    assert!(!exports(&component, b"wasi:http/incoming-handler"));
+    let server = Server::start(&[wasm.to_str().unwrap()]);
+    assert_eq!(server.get("/hello/Bob"), (200, "Hello, Bob!".into()));
+    assert_eq!(server.get("/items/9").0, 404);
 }

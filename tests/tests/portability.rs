@@ -11,7 +11,7 @@
 //!
 //! The WASI 0.3 builds of `hello`, `demo`, `forms`, `todo` and `gateway` (the framework's `p3`
 //! feature) answer the same on `wasmtime serve` as on the host (`*_p3` tests); jco is not
-//! asked, its `serve` runs WASI 0.2 components only.
+//! asked: its transpiled WASI 0.3 components need JSPI, which Debian's Node.js 20 lacks.
 //!
 //! A runtime that is not installed is skipped with a message saying how to install it, unless
 //! `NANOHTTP_REQUIRE_PORTABILITY=1` is set (as `.ci/run` does): then it is a failure.
@@ -646,4 +646,35 @@ fn gateway_on(wasi: Wasi) {
         "{answers:?}"
     );
     assert_eq!(answers[3].body, "a small file\n");
+}
+
+/// The settings as the original's users write them, YAML, given to another runtime as they
+/// are: every request is a `500`, and the log says what is wrong and what to do.
+#[test]
+fn yaml_in_the_environment_is_a_500_that_says_what_to_do() {
+    if Runtime::Wasmtime.installed().is_none() {
+        return;
+    }
+    for wasi in [Wasi::P2, Wasi::P3] {
+        let yaml = "debug: true\napp:\n  page_size: 20\n";
+        let served = Served::start(Runtime::Wasmtime, wasi, "config", Some(yaml));
+        let answer = get("/").send(served.addr);
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (500, "500 Internal Server Error\n"),
+            "{wasi:?}"
+        );
+        let started = Instant::now();
+        while !served
+            .output()
+            .contains("convert YAML with `nanohttp settings")
+        {
+            assert!(
+                started.elapsed() < STARTUP,
+                "{wasi:?}: no hint in the log:\n{}",
+                served.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }

@@ -405,11 +405,16 @@ fn call(
     let into_body = quote_spanned! {handler.return_span()=>
         #at::Reply::into_body(#reply, __ctx)
     };
+    // An `async` handler runs to its end here: the framework answers once it has.
+    let returned = match handler.sig.asyncness {
+        Some(_) => quote! { #krate::future::block_on(self.#method(#(#args),*)) },
+        None => quote! { self.#method(#(#args),*) },
+    };
     quote! {{
         #action
         #krate::__private::invoke(__ctx, &__ACTION, #arg_count, |__ctx: &mut #krate::Context| {
             #(#lets)*
-            let __returned = self.#method(#(#args),*);
+            let __returned = #returned;
             #into_body
         })
     }}

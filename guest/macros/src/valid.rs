@@ -105,12 +105,6 @@ fn verbs(handler: &Handler) -> syn::Result<()> {
 }
 
 fn signature(sig: &Signature) -> syn::Result<()> {
-    if let Some(asyncness) = &sig.asyncness {
-        return Err(syn::Error::new_spanned(
-            asyncness,
-            "handlers are not `async`: a component answers one request at a time",
-        ));
-    }
     if let Some(param) = sig.generics.params.first() {
         return Err(syn::Error::new_spanned(
             param,

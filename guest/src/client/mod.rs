@@ -290,6 +290,24 @@ impl Request {
         send_all([self]).pop().expect("one request, one result")
     }
 
+    /// [`send`](Self::send) for `async` handlers: awaiting several at once
+    /// ([`join`](crate::future::join), [`join_all`](crate::future::join_all)) has them all in
+    /// flight together, as [`send_all`] does.
+    ///
+    /// # Errors
+    /// Any [`ClientError`], as for [`send`](Self::send).
+    pub async fn send_async(self) -> Result<Response, ClientError> {
+        let mut request = self;
+        loop {
+            let (redo, pending) = start(request)?;
+            let response = transport::wait(pending).await?;
+            match redo.follow(&response)? {
+                Some(next) => request = next,
+                None => return Ok(response),
+            }
+        }
+    }
+
     fn invalidate(&mut self, why: String) {
         self.invalid.get_or_insert(why);
     }

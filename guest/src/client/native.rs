@@ -1,7 +1,8 @@
 //! Outgoing requests natively (tests, `TestClient`): each request runs on a thread of its own
 //! through the `ureq` client, so several are in flight at once as in a component.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
 
 use http::{HeaderMap, StatusCode, Uri};
@@ -16,6 +17,14 @@ pub(crate) type Body = ureq::BodyReader<'static>;
 pub(crate) struct Pending {
     uri: Uri,
     thread: JoinHandle<Result<(StatusCode, HeaderMap, Body), ClientError>>,
+    /// Whether the thread is done, and whom it wakes then (an `async` caller in [`wait`]).
+    done: Arc<Mutex<Done>>,
+}
+
+#[derive(Default)]
+struct Done {
+    finished: bool,
+    waker: Option<Waker>,
 }
 
 fn agent() -> &'static ureq::Agent {
@@ -34,9 +43,19 @@ fn agent() -> &'static ureq::Agent {
 pub(crate) fn start(request: Outgoing) -> Result<Pending, ClientError> {
     let uri = request.uri.clone();
     let upstream = request.upstream.clone();
+    let done = Arc::new(Mutex::new(Done::default()));
+    let wake = done.clone();
     let thread = std::thread::Builder::new()
         .name("nanohttp-client".into())
-        .spawn(move || run(request))
+        .spawn(move || {
+            let result = run(request);
+            let mut done = wake.lock().unwrap_or_else(PoisonError::into_inner);
+            done.finished = true;
+            if let Some(waker) = done.waker.take() {
+                waker.wake();
+            }
+            result
+        })
         .map_err(|e| {
             ClientError::new(
                 ErrorKind::InvalidRequest,
@@ -44,7 +63,7 @@ pub(crate) fn start(request: Outgoing) -> Result<Pending, ClientError> {
                 format!("cannot start a client thread: {e}"),
             )
         })?;
-    Ok(Pending { uri, thread })
+    Ok(Pending { uri, thread, done })
 }
 
 fn run(request: Outgoing) -> Result<(StatusCode, HeaderMap, Body), ClientError> {
@@ -86,19 +105,36 @@ fn run_with(
 }
 
 pub(crate) fn wait_all(pending: Vec<Pending>) -> Vec<Result<Response, ClientError>> {
-    pending
-        .into_iter()
-        .map(|Pending { uri, thread }| {
-            let (status, headers, body) = thread.join().unwrap_or_else(|_| {
-                Err(ClientError::new(
-                    ErrorKind::Protocol,
-                    super::upstream_of(&uri),
-                    "the client thread panicked",
-                ))
-            })?;
-            Ok(Response::new(status, headers, uri, body))
-        })
-        .collect()
+    pending.into_iter().map(Pending::answer).collect()
+}
+
+/// The response, for an `async` caller: pending until the request's thread is done.
+pub(crate) async fn wait(pending: Pending) -> Result<Response, ClientError> {
+    std::future::poll_fn(|cx| {
+        let mut done = pending.done.lock().unwrap_or_else(PoisonError::into_inner);
+        if done.finished {
+            return Poll::Ready(());
+        }
+        done.waker = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
+    pending.answer()
+}
+
+impl Pending {
+    /// The response, once the thread is done (joining it waits for that).
+    fn answer(self) -> Result<Response, ClientError> {
+        let Self { uri, thread, .. } = self;
+        let (status, headers, body) = thread.join().unwrap_or_else(|_| {
+            Err(ClientError::new(
+                ErrorKind::Protocol,
+                super::upstream_of(&uri),
+                "the client thread panicked",
+            ))
+        })?;
+        Ok(Response::new(status, headers, uri, body))
+    }
 }
 
 /// The typed error behind an I/O error of a body being read.

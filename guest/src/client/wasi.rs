@@ -2,6 +2,7 @@
 //! future polled together so that several are in flight at once.
 
 use std::io::Read;
+use std::task::Poll;
 
 use http::{StatusCode, Uri};
 
@@ -157,6 +158,19 @@ pub(crate) fn wait_all(pending: Vec<Pending>) -> Vec<Result<Response, ClientErro
         .into_iter()
         .map(|result| result.expect("every future resolved"))
         .collect()
+}
+
+/// The response, for an `async` caller: pending (its task woken by the executor when the host
+/// has it) until then.
+pub(crate) async fn wait(pending: Pending) -> Result<Response, ClientError> {
+    std::future::poll_fn(|cx| match pending.future.get() {
+        Some(answer) => Poll::Ready(pending.answer(answer)),
+        None => {
+            crate::future::wake_when_ready(pending.future.subscribe(), cx);
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 impl Pending {

@@ -1,12 +1,10 @@
 //! Outgoing requests in a WASI 0.3 component: `wasi:http/client.send`, every request's call
-//! and body run together so that several are in flight at once, the caller blocked until every
-//! response's head is in.
+//! and body run together so that several are in flight at once; `send_all` blocks until every
+//! response's head is in, `send_async` awaits its own.
 
-use std::future::Future;
 use std::io::Read;
-use std::pin::Pin;
-use std::task::Poll;
 
+use futures_util::future::{join, join_all};
 use http::{StatusCode, Uri};
 use wit_bindgen::StreamWriter;
 
@@ -111,20 +109,19 @@ async fn write_body(mut writer: StreamWriter<u8>, source: SendBody) {
 
 /// Sends every request and waits for every response (status and headers) at once.
 pub(crate) fn wait_all(pending: Vec<Pending>) -> Vec<Result<Response, ClientError>> {
-    let calls = pending.into_iter().map(|pending| {
-        let Pending {
-            upstream,
-            uri,
-            request,
-            body: (writer, source),
-        } = pending;
-        Box::pin(async move {
-            // The body goes out while the host sends the request: run both.
-            let (answer, ()) = join(client::send(request), write_body(writer, source)).await;
-            answer_of(&upstream, uri, answer)
-        }) as Pin<Box<dyn Future<Output = _>>>
-    });
-    block_on(join_all(calls.collect()))
+    block_on(join_all(pending.into_iter().map(wait)))
+}
+
+/// Sends the request, its body going out while the host sends it, and waits for the response.
+pub(crate) async fn wait(pending: Pending) -> Result<Response, ClientError> {
+    let Pending {
+        upstream,
+        uri,
+        request,
+        body: (writer, source),
+    } = pending;
+    let (answer, ()) = join(client::send(request), write_body(writer, source)).await;
+    answer_of(&upstream, uri, answer)
 }
 
 /// The response, or the typed error the host answered with.
@@ -161,57 +158,4 @@ pub(crate) fn body_error(upstream: &str, error: &std::io::Error) -> ClientError 
 
 fn error_of(upstream: &str, code: &ErrorCode) -> ClientError {
     super::error_of_code!(upstream, code, ErrorCode)
-}
-
-/// Both futures' outputs, polling each until it is done.
-async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
-    let (mut left, mut right) = (None, None);
-    std::future::poll_fn(|cx| {
-        if left.is_none()
-            && let Poll::Ready(value) = a.as_mut().poll(cx)
-        {
-            left = Some(value);
-        }
-        if right.is_none()
-            && let Poll::Ready(value) = b.as_mut().poll(cx)
-        {
-            right = Some(value);
-        }
-        match (left.is_some(), right.is_some()) {
-            (true, true) => Poll::Ready(()),
-            _ => Poll::Pending,
-        }
-    })
-    .await;
-    (
-        left.expect("polled to the end"),
-        right.expect("polled to the end"),
-    )
-}
-
-/// Every future's output, in order, polling them together.
-async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T>>>>) -> Vec<T> {
-    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut waiting = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => *output = Some(value),
-                    Poll::Pending => waiting = true,
-                }
-            }
-        }
-        if waiting {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs
-        .into_iter()
-        .map(|output| output.expect("polled to the end"))
-        .collect()
 }

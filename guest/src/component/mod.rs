@@ -62,7 +62,30 @@ pub mod bindings {
 }
 
 /// The application of this component instance, created on its first request.
-type Instance<A> = Result<(A, Arc<Settings>), String>;
+type Instance<A> = Result<(A, Arc<Settings>), StartFailure>;
+
+/// Why this instance's application cannot start (its settings), answered to every request.
+pub(crate) struct StartFailure {
+    reason: String,
+    /// The application's own defaults turn `debug` on (the host's layers, which failed,
+    /// cannot say).
+    debug: bool,
+}
+
+impl StartFailure {
+    /// Logs the reason and returns the `500`'s text: with the reason in debug mode.
+    fn answer(&self) -> String {
+        eprintln!("nanohttp: cannot start the application: {}", self.reason);
+        let status = HttpStatus::internal_server_error();
+        match self.debug {
+            true => format!(
+                "{status}\n\ncannot start the application: {}\n",
+                self.reason
+            ),
+            false => format!("{status}\n"),
+        }
+    }
+}
 
 thread_local! {
     // One application per component; `dyn Any` because a thread-local cannot be generic.
@@ -95,7 +118,11 @@ fn build_instance<A: Application + Default>() -> Instance<A> {
         ("application defaults", A::SETTINGS),
         (SETTINGS_ENV, host.as_str()),
     ])
-    .map_err(|error| error.to_string())?;
+    .map_err(|error| StartFailure {
+        reason: error.to_string(),
+        debug: Settings::from_layers([("application defaults", A::SETTINGS)])
+            .is_ok_and(|defaults| defaults.debug()),
+    })?;
     DEBUG.set(settings.debug());
     let mut app = A::default();
     app.app_init(&settings);

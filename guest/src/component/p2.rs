@@ -44,9 +44,8 @@ pub fn handle_incoming<A: Application + Default + 'static>(
     let sink = WasiSink::new(response_out, head_only);
     let (app, settings) = match instance::<A>() {
         Ok(instance) => instance,
-        Err(error) => {
-            eprintln!("nanohttp: cannot start the application: {error}");
-            return sink.send_status(&HttpStatus::internal_server_error());
+        Err(failure) => {
+            return sink.send_text(StatusCode::INTERNAL_SERVER_ERROR, &failure.answer());
         }
     };
     match read_head(&request) {

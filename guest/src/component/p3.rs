@@ -97,10 +97,11 @@ pub async fn handle<A: Application + Default + 'static>(
     let head_only = matches!(request.get_method(), WasiMethod::Head);
     let (app, settings) = match instance::<A>() {
         Ok(instance) => instance,
-        Err(error) => {
-            eprintln!("nanohttp: cannot start the application: {error}");
-            return Ok(status_response(
-                &HttpStatus::internal_server_error(),
+        Err(failure) => {
+            let text = failure.answer();
+            return Ok(text_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                text,
                 head_only,
             ));
         }
@@ -115,7 +116,10 @@ pub async fn handle<A: Application + Default + 'static>(
     });
     let parts = match head {
         Ok(parts) => parts,
-        Err(status) => return Ok(status_response(&status, head_only)),
+        Err(status) => {
+            let text = format!("{status}\n");
+            return Ok(text_answer(status.status_code(), text, head_only));
+        }
     };
     let body = StreamBody::new(request, |request, done| {
         Request::consume_body(request, done)
@@ -272,9 +276,9 @@ fn text_response(
     response_of(status, headers, head_only, Some(text.into_bytes()))
 }
 
-/// Answers with a bare status: for failures before the framework could run.
-fn status_response(status: &HttpStatus, head_only: bool) -> Response {
-    let (response, body) = text_response(status.status_code(), format!("{status}\n"), head_only);
+/// Answers with a short text: for failures before the framework could run.
+fn text_answer(status: StatusCode, text: String, head_only: bool) -> Response {
+    let (response, body) = text_response(status, text, head_only);
     wit_bindgen::spawn_local(body.send());
     response
 }

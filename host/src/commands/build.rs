@@ -1,5 +1,5 @@
-//! `nanohttp build`: `cargo build --release --target wasm32-wasip2`, then the component's path
-//! and size.
+//! `nanohttp build`: `cargo build --release --target wasm32-wasip2` (with `--p3`, the
+//! framework's `p3` feature too), then the component's path and size.
 
 use std::ffi::OsString;
 use std::io::BufRead as _;
@@ -32,6 +32,11 @@ struct BuildArgs {
     #[arg(long)]
     debug: bool,
 
+    /// Build a WASI 0.3 component (`wasi:http/handler@0.3.0`) instead of a WASI 0.2 one: the
+    /// framework's `p3` feature (`--features nanohttp/p3`).
+    #[arg(long)]
+    p3: bool,
+
     /// More arguments for `cargo build`, after `--` (`nanohttp build -- --features x`).
     #[arg(last = true, value_name = "CARGO_ARGS")]
     cargo_args: Vec<OsString>,
@@ -55,6 +60,9 @@ pub(super) fn run(args: &[OsString]) -> anyhow::Result<()> {
     }
     if let Some(package) = &args.package {
         command.args(["--package", package]);
+    }
+    if args.p3 {
+        command.args(["--features", "nanohttp/p3"]);
     }
     if let Some(manifest) = &args.manifest_path {
         command.arg("--manifest-path").arg(manifest);
@@ -84,7 +92,12 @@ pub(super) fn run(args: &[OsString]) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read the component '{}'", path.display()))?;
         check_is_component(&bytes)
             .map_err(|why| anyhow::anyhow!("'{}' is not a component: {why}", path.display()))?;
-        println!("{} ({:.1} KB)", path.display(), bytes.len() as f64 / 1000.0);
+        let wasi = if args.p3 { "WASI 0.3, " } else { "" };
+        println!(
+            "{} ({wasi}{:.1} KB)",
+            path.display(),
+            bytes.len() as f64 / 1000.0
+        );
     }
     Ok(())
 }
