@@ -11,7 +11,10 @@ fn main() -> std::process::ExitCode {
 /// host's CPU time under load (`perf`, hello, a fresh instance per request). The host never
 /// prints those backtraces (a guest's trap carries its own wasm backtrace), so it turns them
 /// off unless `RUST_LIB_BACKTRACE` says otherwise; panics still follow `RUST_BACKTRACE`.
-#[allow(unsafe_code, reason = "setting an environment variable, before any thread exists")]
+#[allow(
+    unsafe_code,
+    reason = "setting an environment variable, before any thread exists"
+)]
 fn quiet_library_backtraces() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         // SAFETY: the first thing the process does: no other thread can read the environment.
