@@ -33,9 +33,21 @@ const KEEP_RESIDENT_TABLE: usize = 64 << 10;
 /// computes past its time limit is stopped.
 const YIELD_INTERVAL: Duration = Duration::from_millis(10);
 
+/// Whether a component exports WASI 0.3's `wasi:http/handler` (its export's name is in the
+/// binary as text), known before an engine is made for it. A false positive only costs speed:
+/// the engine then has the component model's concurrency support, which a WASI 0.2 component
+/// does not need.
+pub(super) fn exports_wasi_http_p3(wasm: &[u8]) -> bool {
+    const EXPORT: &[u8] = b"wasi:http/handler@0.3";
+    wasm.windows(EXPORT.len()).any(|window| window == EXPORT)
+}
+
 /// The engine: async support, epoch-based yielding and the pooling allocator, sized for
 /// `instances` at once (one per concurrent request) with `memory` bytes per linear memory.
-pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
+/// `concurrent`: the component model's concurrency (WASI 0.3), only for a component that
+/// needs it: with it every store and every call of a WASI 0.2 guest pays for its bookkeeping
+/// (about 14 µs of host CPU per request for hello, `bench/profile.md`).
+pub(super) fn engine(instances: u32, memory: usize, concurrent: bool) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
         .total_core_instances(instances * MAX_CORE_INSTANCES_PER_COMPONENT)
@@ -57,7 +69,8 @@ pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
     config
         .wasm_component_model(true)
         // WASI 0.3: async exports and imports, streams and futures.
-        .wasm_component_model_async(true)
+        .concurrency_support(concurrent)
+        .wasm_component_model_async(concurrent)
         .epoch_interruption(true)
         .memory_reservation(memory as u64)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -66,16 +79,18 @@ pub(super) fn engine(instances: u32, memory: usize) -> anyhow::Result<Engine> {
         .context("cannot create the wasmtime engine and its instance pool")
 }
 
-/// What guests may import: WASI 0.2 and 0.3 (no sockets: the context refuses them), either
-/// version's `wasi:http` client (both through the outbound policy) and `wasi:keyvalue`. A WASI
-/// 0.3 component built by Rust's `wasm32-wasip2` target imports both: 0.2 for the standard
-/// library, 0.3 for HTTP.
-pub(super) fn linker(engine: &Engine) -> anyhow::Result<Linker<RequestState>> {
+/// What guests may import: WASI 0.2 and, on a `concurrent` engine, 0.3 (no sockets: the
+/// context refuses them), either version's `wasi:http` client (both through the outbound
+/// policy) and `wasi:keyvalue`. A WASI 0.3 component built by Rust's `wasm32-wasip2` target
+/// imports both: 0.2 for the standard library, 0.3 for HTTP.
+pub(super) fn linker(engine: &Engine, concurrent: bool) -> anyhow::Result<Linker<RequestState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     p2::add_only_http_to_linker_async(&mut linker)?;
-    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
-    p3::add_to_linker(&mut linker)?;
+    if concurrent {
+        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        p3::add_to_linker(&mut linker)?;
+    }
     crate::kv::add_to_linker(&mut linker, RequestState::kv)?;
     Ok(linker)
 }

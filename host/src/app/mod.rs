@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock, mpsc};
 use std::time::Duration;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use tokio::sync::Semaphore;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store};
@@ -48,6 +48,9 @@ struct Limits {
 /// in flight keep the one they started with.
 pub(crate) struct App {
     linker: Linker<RequestState>,
+    /// The engine has the component model's concurrency (the first version served was a
+    /// WASI 0.3 component; see `engine::engine`).
+    concurrent: bool,
     current: RwLock<Arc<Version>>,
     settings: Arc<str>,
     dirs: Arc<[DirMapping]>,
@@ -73,8 +76,9 @@ impl App {
         options: &HostOptions,
     ) -> anyhow::Result<App> {
         let limits = &options.limits;
-        let engine = engine::engine(limits.max_concurrent, limits.memory_limit)?;
-        let linker = engine::linker(&engine)?;
+        let concurrent = engine::exports_wasi_http_p3(&target.wasm);
+        let engine = engine::engine(limits.max_concurrent, limits.memory_limit, concurrent)?;
+        let linker = engine::linker(&engine, concurrent)?;
         let cache_dir = options.runtime.cache_dir();
         let pre = engine::prepare(
             &linker,
@@ -85,6 +89,7 @@ impl App {
         )?;
         Ok(App {
             linker,
+            concurrent,
             current: RwLock::new(Arc::new(Version::new(pre))),
             settings: settings.into(),
             dirs: options.runtime.dir.clone().into(),
@@ -107,6 +112,12 @@ impl App {
     pub(crate) fn reload(&self, name: &str, wasm: &[u8]) -> anyhow::Result<()> {
         check_is_component(wasm)
             .map_err(|why| anyhow!("'{name}' is not a WebAssembly component: {why}"))?;
+        if engine::exports_wasi_http_p3(wasm) && !self.concurrent {
+            bail!(
+                "'{name}' is a WASI 0.3 component and this host started with a WASI 0.2 one: \
+                 restart it to serve WASI 0.3"
+            );
+        }
         let pre = engine::prepare(
             &self.linker,
             name,
