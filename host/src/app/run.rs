@@ -230,22 +230,31 @@ impl Exchange {
 /// carries in its URI (the 0.2 host takes them apart).
 fn with_scheme<B>(request: hyper::Request<B>, scheme: &Scheme) -> hyper::Request<B> {
     let (mut parts, body) = request.into_parts();
-    let mut uri = std::mem::take(&mut parts.uri).into_parts();
-    uri.scheme = Some(match scheme {
-        Scheme::Https => http::uri::Scheme::HTTPS,
-        _ => http::uri::Scheme::HTTP,
+    let authority = parts.uri.authority().cloned().or_else(|| {
+        let host = parts.headers.get(http::header::HOST)?;
+        http::uri::Authority::try_from(host.as_bytes()).ok()
     });
-    if uri.authority.is_none() {
-        uri.authority = parts
-            .headers
-            .get(http::header::HOST)
-            .and_then(|host| http::uri::Authority::try_from(host.as_bytes()).ok());
+    // Without an authority (an HTTP/1.0 request without `Host`) a URI cannot have a scheme:
+    // the guest then sees the path alone, as it was.
+    if let Some(authority) = authority {
+        let scheme = match scheme {
+            Scheme::Https => http::uri::Scheme::HTTPS,
+            _ => http::uri::Scheme::HTTP,
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        if let Ok(uri) = http::Uri::builder()
+            .scheme(scheme)
+            .authority(authority)
+            .path_and_query(path)
+            .build()
+        {
+            parts.uri = uri;
+        }
     }
-    if uri.path_and_query.is_none() {
-        uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-    }
-    // Without an authority a URI cannot have a scheme: the guest then sees neither.
-    parts.uri = http::Uri::from_parts(uri).unwrap_or_else(|_| http::Uri::from_static("/"));
     hyper::Request::from_parts(parts, body)
 }
 
