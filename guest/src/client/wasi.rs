@@ -17,7 +17,7 @@ use crate::component::bindings::wasi::http::types::{
 use crate::component::bindings::wasi::io::error::Error as IoError;
 use crate::component::bindings::wasi::io::poll;
 use crate::component::bindings::wasi::io::streams::OutputStream;
-use crate::component::{BodyOwner, IncomingReader, lenient_headers};
+use crate::component::{BodyOwner, IncomingReader, field_entries, lenient_headers};
 
 /// A request in flight: its response is `future`.
 pub(crate) struct Pending {
@@ -29,11 +29,7 @@ pub(crate) struct Pending {
 pub(crate) fn start(request: Outgoing) -> Result<Pending, ClientError> {
     let upstream = request.upstream.clone();
     let fail = |kind, detail: String| ClientError::new(kind, upstream.clone(), detail);
-    let mut entries = Vec::with_capacity(request.headers.len());
-    for (name, value) in &request.headers {
-        entries.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
-    }
-    let fields = Fields::from_list(&entries)
+    let fields = Fields::from_list(&field_entries(&request.headers))
         .map_err(|e| fail(ErrorKind::InvalidRequest, format!("header refused: {e:?}")))?;
     let outgoing = OutgoingRequest::new(fields);
     let refused = |what: &str| {

@@ -16,7 +16,9 @@ use crate::component::bindings::wasi::http::types::{
     Scheme,
 };
 use crate::component::bindings::{wit_future, wit_stream};
-use crate::component::{BodyError, StreamBody, block_on, lenient_headers, method_to_wasi};
+use crate::component::{
+    BodyError, StreamBody, block_on, field_entries, lenient_headers, method_to_wasi,
+};
 
 /// A request ready to go: sent, with its body, when the caller waits for it.
 pub(crate) struct Pending {
@@ -29,11 +31,7 @@ pub(crate) struct Pending {
 pub(crate) fn start(request: Outgoing) -> Result<Pending, ClientError> {
     let upstream = request.upstream.clone();
     let fail = |kind, detail: String| ClientError::new(kind, upstream.clone(), detail);
-    let mut entries = Vec::with_capacity(request.headers.len());
-    for (name, value) in &request.headers {
-        entries.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
-    }
-    let fields = Fields::from_list(&entries)
+    let fields = Fields::from_list(&field_entries(&request.headers))
         .map_err(|e| fail(ErrorKind::InvalidRequest, format!("header refused: {e:?}")))?;
 
     let options = RequestOptions::new();

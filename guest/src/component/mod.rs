@@ -179,6 +179,14 @@ impl Head<'_> {
     }
 }
 
+/// Headers as `wasi:http` field entries (either version's `fields.from-list` takes these).
+pub(crate) fn field_entries(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect()
+}
+
 /// A response's fields as an `http` header map, leaving out any the `http` crate cannot
 /// represent (an upstream's answer to an outgoing request: its other headers still count).
 pub(crate) fn lenient_headers(fields: Vec<(String, Vec<u8>)>) -> HeaderMap {

@@ -13,7 +13,7 @@ use super::bindings::wasi::http::types::{
     ResponseOutparam,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
-use super::{Head, instance, method_from_wasi};
+use super::{Head, field_entries, instance, method_from_wasi};
 use crate::app::{Application, ResponseSink, serve_context};
 use crate::body::Source;
 use crate::context::Context;
@@ -200,10 +200,7 @@ impl ResponseSink for WasiSink {
             // carry GET's Content-Length.
             headers.remove(http::header::CONTENT_LENGTH);
         }
-        let entries: Vec<(String, Vec<u8>)> = headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-            .collect();
+        let entries = field_entries(&headers);
         let fields = match Fields::from_list(&entries) {
             Ok(fields) => fields,
             Err(error) => {

@@ -20,7 +20,7 @@ use super::bindings::wasi::http::types::{
     ErrorCode, Fields, Method as WasiMethod, Request, Response, Trailers,
 };
 use super::bindings::{wit_future, wit_stream};
-use super::{Head, instance, method_from_wasi};
+use super::{Head, field_entries, instance, method_from_wasi};
 use crate::app::{Answer, Application, respond};
 use crate::body::Source;
 use crate::context::Context;
@@ -184,10 +184,7 @@ fn response_of<S: BodySource>(
         // GET's Content-Length.
         headers.remove(CONTENT_LENGTH);
     }
-    let entries: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect();
+    let entries = field_entries(&headers);
     let fields = Fields::from_list(&entries).unwrap_or_else(|error| {
         eprintln!("nanohttp: the host refused the response headers: {error:?}");
         Fields::new()
