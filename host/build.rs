@@ -54,6 +54,7 @@ fn build_and_embed(workspace: &std::path::Path) -> Result<(), String> {
         workspace,
         &["nanohttp-demo", "nanohttp-static"],
         guests::Wasi::P2,
+        &[],
     )
     .map_err(|e| {
         format!(

@@ -1,7 +1,9 @@
 //! Builds every guest crate under `examples/` and `tests/fixtures/` for `wasm32-wasip2`, as
-//! WASI 0.2 and as WASI 0.3 components, and tells the tests where they are
-//! (`NANOHTTP_COMPONENTS_DIR`, `NANOHTTP_COMPONENTS_P3_DIR`). A new example or
-//! fixture is picked up without editing this file.
+//! WASI 0.2 and as WASI 0.3 components, and `examples/config` with each of the framework's
+//! `wasi:config/store` features, and tells the tests where they are
+//! (`NANOHTTP_COMPONENTS_DIR`, `NANOHTTP_COMPONENTS_P3_DIR`,
+//! `NANOHTTP_COMPONENTS_CONFIG_STORE{,_SPIN}_DIR`). A new example or fixture is picked up
+//! without editing this file.
 
 #[path = "../host/build/guests.rs"]
 mod guests;
@@ -39,7 +41,26 @@ fn main() {
         (guests::Wasi::P2, "NANOHTTP_COMPONENTS_DIR"),
         (guests::Wasi::P3, "NANOHTTP_COMPONENTS_P3_DIR"),
     ] {
-        match guests::build(&workspace, &packages, wasi) {
+        match guests::build(&workspace, &packages, wasi, &[]) {
+            Ok(dir) => println!("cargo::rustc-env={var}={}", dir.display()),
+            Err(message) => println!("cargo::error={message}"),
+        }
+    }
+    // `examples/config` once more with each `wasi:config/store` feature (a build of its own:
+    // cargo would turn a feature on for every package built with it).
+    for (feature, var) in [
+        ("config-store", "NANOHTTP_COMPONENTS_CONFIG_STORE_DIR"),
+        (
+            "config-store-spin",
+            "NANOHTTP_COMPONENTS_CONFIG_STORE_SPIN_DIR",
+        ),
+    ] {
+        match guests::build(
+            &workspace,
+            &["nanohttp-config"],
+            guests::Wasi::P2,
+            &[feature],
+        ) {
             Ok(dir) => println!("cargo::rustc-env={var}={}", dir.display()),
             Err(message) => println!("cargo::error={message}"),
         }

@@ -62,19 +62,29 @@ pub(crate) enum Wasi {
     P3,
 }
 
-/// Builds `packages` for [`TARGET`] with [`PROFILE`]; returns the directory holding the
-/// `.wasm` files (named after each crate, `nanohttp_demo.wasm` for `nanohttp-demo`).
-pub(crate) fn build(workspace: &Path, packages: &[&str], wasi: Wasi) -> Result<PathBuf, String> {
+/// Builds `packages` for [`TARGET`] with [`PROFILE`], with the framework's `features` on (and
+/// `p3` for [`Wasi::P3`]); returns the directory holding the `.wasm` files (named after each
+/// crate, `nanohttp_demo.wasm` for `nanohttp-demo`).
+pub(crate) fn build(
+    workspace: &Path,
+    packages: &[&str],
+    wasi: Wasi,
+    features: &[&str],
+) -> Result<PathBuf, String> {
     check_target_installed()?;
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
     // A target dir of its own: the outer cargo holds the lock on its own for as long as this
-    // script runs, so sharing it would deadlock. One per WASI version: the `.wasm` files of
-    // both builds have the same names.
-    let dir_name = match wasi {
-        Wasi::P2 => "wasm-guests",
-        Wasi::P3 => "wasm-guests-p3",
+    // script runs, so sharing it would deadlock. One per WASI version and set of features:
+    // the `.wasm` files of every build have the same names, and cargo unifies the features of
+    // one build across all its packages.
+    let mut dir_name = match wasi {
+        Wasi::P2 => "wasm-guests".to_owned(),
+        Wasi::P3 => "wasm-guests-p3".to_owned(),
     };
+    for feature in features {
+        dir_name = format!("{dir_name}-{feature}");
+    }
     let target_dir = outer_target_dir(&out_dir, workspace).join(dir_name);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
 
@@ -85,6 +95,9 @@ pub(crate) fn build(workspace: &Path, packages: &[&str], wasi: Wasi) -> Result<P
     }
     if wasi == Wasi::P3 {
         command.args(["--features", "nanohttp/p3"]);
+    }
+    for feature in features {
+        command.args(["--features", &format!("nanohttp/{feature}")]);
     }
     command
         .args(["--target", TARGET, "--profile", PROFILE])

@@ -52,6 +52,7 @@ mod background;
 mod cache;
 mod commands;
 mod config;
+mod config_store;
 mod conn;
 mod demo;
 mod io;

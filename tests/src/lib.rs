@@ -49,6 +49,27 @@ pub mod p3 {
     }
 }
 
+/// `examples/config` built with one of the framework's `wasi:config/store` features.
+pub mod config_store {
+    use std::path::PathBuf;
+
+    /// With `config-store`: imports `wasi:config/store@0.2.0-rc.1`.
+    pub fn config() -> PathBuf {
+        super::built(
+            env!("NANOHTTP_COMPONENTS_CONFIG_STORE_DIR"),
+            "nanohttp-config",
+        )
+    }
+
+    /// With `config-store-spin`: imports `wasi:config/store@0.2.0-draft-2024-09-27`.
+    pub fn config_spin() -> PathBuf {
+        super::built(
+            env!("NANOHTTP_COMPONENTS_CONFIG_STORE_SPIN_DIR"),
+            "nanohttp-config",
+        )
+    }
+}
+
 fn built(dir: &str, package: &str) -> PathBuf {
     let path = Path::new(dir).join(format!("{}.wasm", package.replace('-', "_")));
     assert!(path.is_file(), "no component at {}", path.display());

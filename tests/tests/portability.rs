@@ -194,16 +194,21 @@ impl Served {
     fn start(runtime: Runtime, wasi: Wasi, name: &str, settings: Option<&str>) -> Self {
         let scratch = scratch(&format!("{name}-{}", runtime.program()));
         let addr = free_port();
+        let command = runtime.command(
+            &wasi.example(name),
+            addr,
+            settings,
+            scratch.path(),
+            KV_EXAMPLES.contains(&name),
+        );
+        Self::spawn(runtime, command, addr, scratch)
+    }
+
+    /// Runs `command`, which serves on `addr`, and waits until it accepts connections.
+    fn spawn(runtime: Runtime, mut command: Command, addr: SocketAddr, scratch: Scratch) -> Self {
         let log = scratch.path().join("output.log");
         let output = File::create(&log).expect("a log file");
-        let child = runtime
-            .command(
-                &wasi.example(name),
-                addr,
-                settings,
-                scratch.path(),
-                KV_EXAMPLES.contains(&name),
-            )
+        let child = command
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("a second log handle"))
             .stderr(output)
@@ -646,6 +651,92 @@ fn gateway_on(wasi: Wasi) {
         "{answers:?}"
     );
     assert_eq!(answers[3].body, "a small file\n");
+}
+
+/// `wasmtime serve -Scli -Sconfig` with `examples/config` built with nanohttp's
+/// `config-store` feature, the config variable `nanohttp_settings` set to `store` and
+/// `NANOHTTP_SETTINGS` to `env`.
+fn config_store_on_wasmtime(store: &str, env: Option<&str>) -> Served {
+    let scratch = scratch("config-store-wasmtime");
+    let addr = free_port();
+    let mut command = Command::new("wasmtime");
+    command
+        .args(["serve", "-Scli", "-Sconfig", "--addr", &addr.to_string()])
+        .arg(format!("-Sconfig-var=nanohttp_settings={store}"));
+    if let Some(env) = env {
+        command.arg(format!("--env={SETTINGS_VAR}={env}"));
+    }
+    command.arg(nanohttp_e2e::config_store::config());
+    Served::spawn(Runtime::Wasmtime, command, addr, scratch)
+}
+
+/// With the `config-store` feature, the settings also come from `wasi:config/store`'s
+/// `nanohttp_settings` (wasmCloud 2's `config`), layered over `NANOHTTP_SETTINGS`.
+#[test]
+fn config_store_settings_on_wasmtime_serve() {
+    if Runtime::Wasmtime.installed().is_none() {
+        return;
+    }
+    // wasmtime splits `-S` values at commas: a store value with one key at each level.
+    let served = config_store_on_wasmtime(
+        r#"{"app": {"page_size": 20}}"#,
+        Some(r#"{"debug": true, "app": {"page_size": 30}, "from_env": "yes"}"#),
+    );
+    let page = get("/").send(served.addr);
+    assert!(page.body.contains("debug flag is: true"), "{page:?}");
+    let settings = get("/settings").send(served.addr);
+    assert_eq!(settings.status, 200, "{settings:?}");
+    let settings: serde_json::Value = serde_json::from_str(&settings.body).unwrap();
+    assert_eq!(
+        settings["app"],
+        serde_json::json!({"name": "config-example", "page_size": 20}),
+        "the store's layer is over the environment's"
+    );
+    assert_eq!(settings["from_env"], "yes", "both layers are merged");
+}
+
+/// Bad settings in the store are a `500` for every request, and the log names the layer.
+#[test]
+fn config_store_with_yaml_is_a_500_that_names_the_store() {
+    if Runtime::Wasmtime.installed().is_none() {
+        return;
+    }
+    let served = config_store_on_wasmtime("debug: true", None);
+    let answer = get("/").send(served.addr);
+    assert_eq!(answer.status, 500, "{answer:?}");
+    let started = Instant::now();
+    while !served.output().contains(
+        "invalid settings in wasi:config/store `nanohttp_settings`: expected value at line 1 \
+         column 1 (settings reach components as JSON",
+    ) {
+        assert!(
+            started.elapsed() < STARTUP,
+            "no reason in the log:\n{}",
+            served.output()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Without `-Sconfig`, `wasmtime serve` refuses a component that imports `wasi:config/store`
+/// at start, naming the interface (what the README tells users to add).
+#[test]
+fn config_store_needs_wasmtime_serve_sconfig() {
+    if Runtime::Wasmtime.installed().is_none() {
+        return;
+    }
+    let output = Command::new("wasmtime")
+        .args(["serve", "-Scli", "--addr", &free_port().to_string()])
+        .arg(nanohttp_e2e::config_store::config())
+        .stdin(Stdio::null())
+        .output()
+        .expect("wasmtime runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("wasi:config/store@0.2.0-rc.1"),
+        "the error names the import: {stderr}"
+    );
 }
 
 /// The settings as the original's users write them, YAML, given to another runtime as they

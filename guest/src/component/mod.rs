@@ -16,6 +16,8 @@ use crate::rejection::Rejection;
 use crate::settings::{SETTINGS_ENV, Settings};
 use crate::status::HttpStatus;
 
+#[cfg(any(feature = "config-store", feature = "config-store-spin"))]
+mod config_store;
 #[cfg(not(feature = "p3"))]
 mod p2;
 #[cfg(feature = "p3")]
@@ -113,16 +115,25 @@ fn build_instance<A: Application + Default>() -> Instance<A> {
     install_panic_hook(p2::answer_panic);
     #[cfg(feature = "p3")]
     install_panic_hook(p3::answer_panic);
-    let host = std::env::var(SETTINGS_ENV).unwrap_or_default();
-    let settings = Settings::from_layers([
-        ("application defaults", A::SETTINGS),
-        (SETTINGS_ENV, host.as_str()),
-    ])
-    .map_err(|error| StartFailure {
-        reason: error.to_string(),
+    let failure = |reason: String| StartFailure {
+        reason,
         debug: Settings::from_layers([("application defaults", A::SETTINGS)])
             .is_ok_and(|defaults| defaults.debug()),
-    })?;
+    };
+    let host = std::env::var(SETTINGS_ENV).unwrap_or_default();
+    let layers = [
+        ("application defaults", A::SETTINGS),
+        (SETTINGS_ENV, host.as_str()),
+    ];
+    // The config store's layer goes over the environment's: where a platform fills both, the
+    // store is the one its deployment tools speak.
+    #[cfg(any(feature = "config-store", feature = "config-store-spin"))]
+    let store = config_store::settings().map_err(failure)?;
+    #[cfg(any(feature = "config-store", feature = "config-store-spin"))]
+    let layers = layers
+        .into_iter()
+        .chain(store.as_deref().map(|text| (config_store::LAYER, text)));
+    let settings = Settings::from_layers(layers).map_err(|error| failure(error.to_string()))?;
     DEBUG.set(settings.debug());
     let mut app = A::default();
     app.app_init(&settings);
