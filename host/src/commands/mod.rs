@@ -5,6 +5,7 @@
 mod build;
 mod new;
 mod settings;
+mod wasm_opt;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

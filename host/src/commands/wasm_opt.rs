@@ -1,0 +1,225 @@
+//! `nanohttp build`'s last step: binaryen's `wasm-opt -Os` over the component's main core
+//! module, put back in place of the original. Cargo's output is already `opt-level = "s"` with
+//! LTO; binaryen still finds about a fifth to cut (duplicate functions, unused module elements,
+//! smaller encodings): `examples/hello` 244,360 → 202,067 bytes, the demo 358,460 → 295,204.
+//! wasm-opt reads core modules only, so the component is taken apart and put together here;
+//! the result is validated, and kept only if valid and smaller.
+
+use std::ffi::OsString;
+use std::ops::Range;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// The optimisation level: `-Os` is nearly as small as `-Oz` (1 KB more on the demo) and does
+/// not give up speed in loops.
+const LEVEL: &str = "-Os";
+
+/// The WebAssembly features Rust's `wasm32-wasip2` output uses, named so that any binaryen
+/// (108, Debian 12's, onwards) reads the module and emits nothing else: binaryen's defaults
+/// differ between versions, and wasmtime refuses what it was not built for (`--all-features`
+/// makes binaryen 108 write types wasmtime 48 rejects).
+const FEATURES: [&str; 7] = [
+    "--mvp-features",
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+/// The custom section that marks a component this step rewrote, so that running
+/// `nanohttp build` again while cargo has nothing to rebuild leaves it alone (wasm-opt over
+/// its own output would shave a few more bytes each time, and the "before" size would be
+/// wrong).
+const MARK: &str = "nanohttp:wasm-opt";
+
+/// What happened to one component.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Rewritten in place; it was `before` bytes.
+    Smaller { before: usize },
+    /// Rewritten by an earlier run (cargo did not rebuild it since).
+    AlreadyDone,
+    /// Left as it was: wasm-opt's result was no smaller.
+    Unchanged,
+    /// No wasm-opt to run.
+    NotFound,
+}
+
+/// The wasm-opt to run: `$WASM_OPT`, else `wasm-opt` from `PATH`.
+pub(super) fn program() -> OsString {
+    std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into())
+}
+
+/// Optimises the component at `path` in place.
+///
+/// # Errors
+/// wasm-opt failed, or its module does not make a valid component; the file is then left as
+/// it was.
+pub(super) fn optimise(path: &Path) -> anyhow::Result<Outcome> {
+    let component = std::fs::read(path)
+        .with_context(|| format!("cannot read the component '{}'", path.display()))?;
+    let Some(main) = main_module(&component)? else {
+        return Ok(Outcome::AlreadyDone);
+    };
+    let input = path.with_extension("core.wasm");
+    let output = path.with_extension("core.opt.wasm");
+    std::fs::write(&input, &component[main.clone()])
+        .with_context(|| format!("cannot write '{}'", input.display()))?;
+    let program = program();
+    let ran = Command::new(&program)
+        .arg(LEVEL)
+        .args(FEATURES)
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .output();
+    let _ = std::fs::remove_file(&input);
+    let ran = match ran {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Outcome::NotFound),
+        other => other.with_context(|| format!("cannot run {}", program.to_string_lossy()))?,
+    };
+    let optimised = std::fs::read(&output);
+    let _ = std::fs::remove_file(&output);
+    if !ran.status.success() {
+        bail!(
+            "{} failed ({}): {}",
+            program.to_string_lossy(),
+            ran.status,
+            String::from_utf8_lossy(&ran.stderr).trim()
+        );
+    }
+    let optimised = optimised.context("wasm-opt wrote no module")?;
+    let mut rebuilt = replace_module(&component, main, &optimised)?;
+    rebuilt.extend(custom_section(MARK, LEVEL.as_bytes()));
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&rebuilt)
+        .context("the component with wasm-opt's module is not valid")?;
+    if rebuilt.len() >= component.len() {
+        return Ok(Outcome::Unchanged);
+    }
+    std::fs::write(path, &rebuilt)
+        .with_context(|| format!("cannot write the component '{}'", path.display()))?;
+    Ok(Outcome::Smaller {
+        before: component.len(),
+    })
+}
+
+/// Where the component's main core module is: the largest of its top-level modules (the others
+/// are the few hundred bytes of glue that wit-component adds); `None` if it carries [`MARK`].
+fn main_module(component: &[u8]) -> anyhow::Result<Option<Range<usize>>> {
+    let mut largest: Option<Range<usize>> = None;
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        match payload.context("the component does not parse")? {
+            wasmparser::Payload::CustomSection(section) if depth == 0 && section.name() == MARK => {
+                return Ok(None);
+            }
+            wasmparser::Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                if depth == 0
+                    && largest
+                        .as_ref()
+                        .is_none_or(|r| r.len() < unchecked_range.len())
+                {
+                    largest = Some(unchecked_range);
+                }
+                depth += 1;
+            }
+            wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    largest
+        .context("the component holds no core module")
+        .map(Some)
+}
+
+/// A custom section: id 0, its size, the name (size and bytes), the contents.
+fn custom_section(name: &str, contents: &[u8]) -> Vec<u8> {
+    let mut body = leb128(name.len());
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(contents);
+    let mut section = vec![0];
+    section.extend(leb128(body.len()));
+    section.extend(body);
+    section
+}
+
+/// `component` with the module at `range` replaced by `module`: a section is its id, its size
+/// as unsigned LEB128, then its contents.
+fn replace_module(component: &[u8], range: Range<usize>, module: &[u8]) -> anyhow::Result<Vec<u8>> {
+    const MODULE_SECTION: u8 = 1;
+    let size = leb128(range.len());
+    let header = range
+        .start
+        .checked_sub(1 + size.len())
+        .filter(|&start| {
+            component[start] == MODULE_SECTION && component[start + 1..range.start] == size
+        })
+        .context("the module's section header is not where expected")?;
+    let mut rebuilt = Vec::with_capacity(component.len());
+    rebuilt.extend_from_slice(&component[..header]);
+    rebuilt.push(MODULE_SECTION);
+    rebuilt.extend(leb128(module.len()));
+    rebuilt.extend_from_slice(module);
+    rebuilt.extend_from_slice(&component[range.end..]);
+    Ok(rebuilt)
+}
+
+/// `n` as unsigned LEB128, in as few bytes as it takes.
+fn leb128(mut n: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            bytes.push(low);
+            return bytes;
+        }
+        bytes.push(low | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leb128_is_minimal() {
+        assert_eq!(leb128(0), [0]);
+        assert_eq!(leb128(127), [0x7f]);
+        assert_eq!(leb128(128), [0x80, 0x01]);
+        assert_eq!(leb128(624_485), [0xe5, 0x8e, 0x26]);
+    }
+
+    /// A component of one empty core module: the module replaced by a bigger one, the
+    /// section's size with it.
+    #[test]
+    fn replaces_the_module_and_its_size() {
+        let module = b"\0asm\x01\0\0\0";
+        let mut component = b"\0asm\x0d\0\x01\0".to_vec();
+        component.push(1);
+        component.push(module.len() as u8);
+        component.extend_from_slice(module);
+        let range = main_module(&component).unwrap().unwrap();
+        assert_eq!(range, 10..18);
+        // An empty custom section makes the module 8 bytes longer.
+        let mut bigger = module.to_vec();
+        bigger.extend(custom_section("notes", b""));
+        assert_eq!(bigger[8..], [0, 6, 5, b'n', b'o', b't', b'e', b's']);
+        let mut rebuilt = replace_module(&component, range, &bigger).unwrap();
+        assert_eq!(rebuilt[8..10], [1, 16]);
+        assert_eq!(rebuilt[10..], bigger[..]);
+        rebuilt.extend(custom_section(MARK, LEVEL.as_bytes()));
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(&rebuilt)
+            .unwrap();
+        assert_eq!(main_module(&rebuilt).unwrap(), None, "marked as done");
+    }
+}
