@@ -23,7 +23,7 @@ impl Tip {
     /// The tip as the store has it: its title is `tip:ID` in the `default` bucket, else
     /// `Tip ID`.
     fn load(bucket: &Bucket, id: u32) -> Result<Self, HttpStatus> {
-        let title = bucket.get_string(&format!("tip:{id}"))?;
+        let title = bucket.get_string(&format!("tip.{id}"))?;
         Ok(Self {
             id,
             title: title.unwrap_or_else(|| format!("Tip {id}")),
@@ -73,7 +73,7 @@ impl Tips {
         let Some(title) = title.filter(|title| !title.is_empty()) else {
             return Err(HttpStatus::bad_request().with_reason("A title is required"));
         };
-        Bucket::open_default()?.set(&format!("tip:{tip_id}"), title.as_bytes())?;
+        Bucket::open_default()?.set(&format!("tip.{tip_id}"), title.as_bytes())?;
         Ok(Redirect::found("/tips/"))
     }
 }

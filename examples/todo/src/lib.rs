@@ -50,14 +50,14 @@ struct Fields {
 }
 
 fn item_key(id: u64) -> String {
-    format!("todo:item:{id}")
+    format!("todo.item.{id}")
 }
 
 fn version_key(id: u64) -> String {
-    format!("todo:version:{id}")
+    format!("todo.version.{id}")
 }
 
-const NEXT_ID: &str = "todo:next-id";
+const NEXT_ID: &str = "todo.next-id";
 
 fn etag(todo: &Todo) -> String {
     format!("\"{}\"", todo.version)

@@ -9,8 +9,8 @@
 //! bucket.set("greeting", b"hello")?;
 //! assert_eq!(bucket.get("greeting")?.as_deref(), Some(&b"hello"[..]));
 //! assert_eq!(bucket.increment("visits", 1)?, 1);
-//! bucket.set_json("user:1", &serde_json::json!({ "name": "Ada" }))?;
-//! let user: Option<serde_json::Value> = bucket.get_json("user:1")?;
+//! bucket.set_json("user.1", &serde_json::json!({ "name": "Ada" }))?;
+//! let user: Option<serde_json::Value> = bucket.get_json("user.1")?;
 //! assert_eq!(user.unwrap()["name"], "Ada");
 //! # Ok(())
 //! # }
@@ -21,6 +21,12 @@
 //! a real in-memory store answers the same calls with the host's default limits: each
 //! `TestClient` has its own ([`TestClient::kv`](crate::testing::TestClient::kv)); code that
 //! runs outside one shares a store per process.
+//!
+//! Keys every store takes: ASCII letters, digits and `-`, `_`, `=`, `/`, `.`, not starting or
+//! ending with `.` (`todo.item.1`). The `nanohttp` host takes more, but wasmCloud's NATS
+//! key-value store refuses any other character (`tip:2` is a `500`: `key-value store:
+//! JetStream error: key cannot be empty or start/end with .`), and its bucket names are
+//! letters, digits, `-` and `_`.
 //!
 //! Every error is a [`KvError`], which converts with `?` into an [`HttpStatus`]: `503` with
 //! `Retry-After` when the backend is unavailable, `500` otherwise, with the reason as detail.
