@@ -111,13 +111,17 @@ pub(super) fn run(args: &[OsString]) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read the component '{}'", path.display()))?;
         check_is_component(&bytes)
             .map_err(|why| anyhow::anyhow!("'{}' is not a component: {why}", path.display()))?;
+        // A wasm-opt that fails (an old binaryen, say) costs the size, not the build: the
+        // component stays as cargo made it, and the warning says why.
         let outcome = match optimise {
-            true => wasm_opt::optimise(&path).with_context(|| {
-                format!(
-                    "optimising '{}' (`--no-wasm-opt` leaves it as cargo made it)",
+            true => wasm_opt::optimise(&path, &wasm_opt::program()).unwrap_or_else(|error| {
+                eprintln!(
+                    "warning: wasm-opt left '{}' as cargo made it: {error:#} (`--no-wasm-opt` \
+                     skips it)",
                     path.display()
-                )
-            })?,
+                );
+                Outcome::Unchanged
+            }),
             false => Outcome::Unchanged,
         };
         let size = std::fs::metadata(&path)

@@ -5,7 +5,7 @@
 //! wasm-opt reads core modules only, so the component is taken apart and put together here;
 //! the result is validated, and kept only if valid and smaller.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::ops::Range;
 use std::path::Path;
 use std::process::Command;
@@ -54,12 +54,12 @@ pub(super) fn program() -> OsString {
     std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into())
 }
 
-/// Optimises the component at `path` in place.
+/// Optimises the component at `path` in place with the wasm-opt `program`.
 ///
 /// # Errors
 /// wasm-opt failed, or its module does not make a valid component; the file is then left as
-/// it was.
-pub(super) fn optimise(path: &Path) -> anyhow::Result<Outcome> {
+/// it was (and `nanohttp build` says so and goes on).
+pub(super) fn optimise(path: &Path, program: &OsStr) -> anyhow::Result<Outcome> {
     let component = std::fs::read(path)
         .with_context(|| format!("cannot read the component '{}'", path.display()))?;
     let Some(main) = main_module(&component)? else {
@@ -69,8 +69,7 @@ pub(super) fn optimise(path: &Path) -> anyhow::Result<Outcome> {
     let output = path.with_extension("core.opt.wasm");
     std::fs::write(&input, &component[main.clone()])
         .with_context(|| format!("cannot write '{}'", input.display()))?;
-    let program = program();
-    let ran = Command::new(&program)
+    let ran = Command::new(program)
         .arg(LEVEL)
         .args(FEATURES)
         .arg(&input)
@@ -85,11 +84,15 @@ pub(super) fn optimise(path: &Path) -> anyhow::Result<Outcome> {
     let optimised = std::fs::read(&output);
     let _ = std::fs::remove_file(&output);
     if !ran.status.success() {
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        let said = match stderr.trim() {
+            "" => String::new(),
+            text => format!(": {text}"),
+        };
         bail!(
-            "{} failed ({}): {}",
+            "{} failed ({}){said}",
             program.to_string_lossy(),
-            ran.status,
-            String::from_utf8_lossy(&ran.stderr).trim()
+            ran.status
         );
     }
     let optimised = optimised.context("wasm-opt wrote no module")?;
@@ -221,5 +224,30 @@ mod tests {
             .validate_all(&rebuilt)
             .unwrap();
         assert_eq!(main_module(&rebuilt).unwrap(), None, "marked as done");
+    }
+
+    /// A wasm-opt that fails, or none at all, leaves the file as it was.
+    #[test]
+    fn a_failing_or_missing_wasm_opt_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("nanohttp-wasm-opt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("app.wasm");
+        let mut component = b"\0asm\x0d\0\x01\0\x01\x08".to_vec();
+        component.extend_from_slice(b"\0asm\x01\0\0\0");
+        std::fs::write(&path, &component).unwrap();
+
+        let error = optimise(&path, OsStr::new("false")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("false failed (exit status: 1)"),
+            "{error:#}"
+        );
+        let missing = optimise(&path, OsStr::new("/nonexistent/wasm-opt")).unwrap();
+        assert_eq!(missing, Outcome::NotFound);
+        assert_eq!(std::fs::read(&path).unwrap(), component, "untouched");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
