@@ -13,6 +13,9 @@
 //! feature) answer the same on `wasmtime serve` as on the host (`*_p3` tests); jco is not
 //! asked: its transpiled WASI 0.3 components need JSPI, which Debian's Node.js 20 lacks.
 //!
+//! `examples/config` built with the framework's `config-store` feature reads its settings from
+//! `wasi:config/store` too: the `config_store_*` tests serve it on `wasmtime serve -Sconfig`.
+//!
 //! A runtime that is not installed is skipped with a message saying how to install it, unless
 //! `NANOHTTP_REQUIRE_PORTABILITY=1` is set (as `.ci/run` does): then it is a failure.
 
