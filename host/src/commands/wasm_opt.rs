@@ -70,9 +70,13 @@ pub(super) fn optimise(path: &Path, program: &OsStr) -> anyhow::Result<Outcome> 
     let output = path.with_extension("core.opt.wasm");
     std::fs::write(&input, &component[main.clone()])
         .with_context(|| format!("cannot write '{}'", input.display()))?;
+    // A build with debug information (a profile with `debug`, or not stripped) keeps it: `-g`
+    // makes wasm-opt carry names and DWARF through.
+    let keep_debug = has_debug_info(&component[main.clone()]);
     let ran = Command::new(program)
         .arg(LEVEL)
         .args(FEATURES)
+        .args(keep_debug.then_some("-g"))
         .arg(&input)
         .arg("-o")
         .arg(&output)
@@ -142,6 +146,18 @@ fn main_module(component: &[u8]) -> anyhow::Result<Option<Range<usize>>> {
     largest
         .context("the component holds no core module")
         .map(Some)
+}
+
+/// Whether a core module has a `name` section or DWARF (`.debug_*` custom sections).
+fn has_debug_info(module: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(module)
+        .any(|payload| match payload {
+            Ok(wasmparser::Payload::CustomSection(section)) => {
+                section.name() == "name" || section.name().starts_with(".debug_")
+            }
+            _ => false,
+        })
 }
 
 /// A custom section: id 0, its size, the name (size and bytes), the contents.
@@ -225,6 +241,20 @@ mod tests {
             .validate_all(&rebuilt)
             .unwrap();
         assert_eq!(main_module(&rebuilt).unwrap(), None, "marked as done");
+    }
+
+    #[test]
+    fn debug_information_is_seen() {
+        let module = b"\0asm\x01\0\0\0".to_vec();
+        assert!(!has_debug_info(&module));
+        for name in ["name", ".debug_info"] {
+            let mut with = module.clone();
+            with.extend(custom_section(name, b""));
+            assert!(has_debug_info(&with), "{name}");
+        }
+        let mut other = module;
+        other.extend(custom_section("producers", b""));
+        assert!(!has_debug_info(&other));
     }
 
     /// A wasm-opt that fails, or none at all, leaves the file as it was.
