@@ -36,31 +36,33 @@ fn main() {
         &dirs.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
-    // Every package twice: for WASI 0.2 and, with the framework's `p3` feature, for 0.3.
-    for (wasi, var) in [
-        (guests::Wasi::P2, "NANOHTTP_COMPONENTS_DIR"),
-        (guests::Wasi::P3, "NANOHTTP_COMPONENTS_P3_DIR"),
-    ] {
-        match guests::build(&workspace, &packages, wasi, &[]) {
-            Ok(dir) => println!("cargo::rustc-env={var}={}", dir.display()),
-            Err(message) => println!("cargo::error={message}"),
-        }
-    }
+    // Every package twice: for WASI 0.2 and, with the framework's `p3` feature, for 0.3; then
     // `examples/config` once more with each `wasi:config/store` feature (a build of its own:
     // cargo would turn a feature on for every package built with it).
-    for (feature, var) in [
-        ("config-store", "NANOHTTP_COMPONENTS_CONFIG_STORE_DIR"),
+    let config: &[&str] = &["nanohttp-config"];
+    let builds: [(&[&str], guests::Wasi, &[&str], &str); 4] = [
+        (&packages, guests::Wasi::P2, &[], "NANOHTTP_COMPONENTS_DIR"),
         (
-            "config-store-spin",
+            &packages,
+            guests::Wasi::P3,
+            &[],
+            "NANOHTTP_COMPONENTS_P3_DIR",
+        ),
+        (
+            config,
+            guests::Wasi::P2,
+            &["config-store"],
+            "NANOHTTP_COMPONENTS_CONFIG_STORE_DIR",
+        ),
+        (
+            config,
+            guests::Wasi::P2,
+            &["config-store-spin"],
             "NANOHTTP_COMPONENTS_CONFIG_STORE_SPIN_DIR",
         ),
-    ] {
-        match guests::build(
-            &workspace,
-            &["nanohttp-config"],
-            guests::Wasi::P2,
-            &[feature],
-        ) {
+    ];
+    for (packages, wasi, features, var) in builds {
+        match guests::build(&workspace, packages, wasi, features) {
             Ok(dir) => println!("cargo::rustc-env={var}={}", dir.display()),
             Err(message) => println!("cargo::error={message}"),
         }
