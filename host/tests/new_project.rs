@@ -132,7 +132,7 @@ fn a_new_application_tests_builds_and_serves_on_its_own() {
         .is_ok_and(|output| output.status.success());
     let expected = match wasm_opt {
         true => " KB from cargo, then wasm-opt)",
-        false => "wasm-opt not found: install binaryen to make it about a fifth smaller)",
+        false => "wasm-opt not found: install binaryen to make it about a sixth smaller)",
     };
     assert!(stdout.trim_end().ends_with(expected), "{stdout}");
 

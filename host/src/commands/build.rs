@@ -40,7 +40,7 @@ struct BuildArgs {
     profile: Option<String>,
 
     /// Leave the component as cargo made it. By default, when binaryen's `wasm-opt` is on
-    /// `PATH` (or named by `WASM_OPT`), `wasm-opt -Os` makes it about a fifth smaller.
+    /// `PATH` (or named by `WASM_OPT`), `wasm-opt -Os` makes it about a sixth smaller.
     #[arg(long)]
     no_wasm_opt: bool,
 
@@ -114,34 +114,35 @@ pub(super) fn run(args: &[OsString]) -> anyhow::Result<()> {
         // A wasm-opt that fails (an old binaryen, say) costs the size, not the build: the
         // component stays as cargo made it, and the warning says why.
         let outcome = match optimise {
-            true => wasm_opt::optimise(&path, &wasm_opt::program()).unwrap_or_else(|error| {
-                eprintln!(
-                    "warning: wasm-opt left '{}' as cargo made it: {error:#} (`--no-wasm-opt` \
+            true => {
+                wasm_opt::optimise(&path, &bytes, &wasm_opt::program()).unwrap_or_else(|error| {
+                    eprintln!(
+                        "warning: wasm-opt left '{}' as cargo made it: {error:#} (`--no-wasm-opt` \
                      skips it)",
-                    path.display()
-                );
-                Outcome::Unchanged
-            }),
+                        path.display()
+                    );
+                    Outcome::Unchanged
+                })
+            }
             false => Outcome::Unchanged,
         };
-        let size = std::fs::metadata(&path)
-            .with_context(|| format!("cannot read the component '{}'", path.display()))?
-            .len();
         let wasi = if args.p3 { "WASI 0.3, " } else { "" };
+        let size = match outcome {
+            Outcome::Smaller { after, .. } => after,
+            _ => bytes.len(),
+        };
         let how = match outcome {
-            Outcome::Smaller { before } => format!("; {} from cargo, then wasm-opt", kb(before)),
+            Outcome::Smaller { before, .. } => {
+                format!("; {} from cargo, then wasm-opt", kb(before))
+            }
             Outcome::AlreadyDone => "; already through wasm-opt".to_owned(),
             Outcome::Unchanged => String::new(),
             Outcome::NotFound => format!(
-                "; {} not found: install binaryen to make it about a fifth smaller",
+                "; {} not found: install binaryen to make it about a sixth smaller",
                 wasm_opt::program().to_string_lossy()
             ),
         };
-        println!(
-            "{} ({wasi}{}{how})",
-            path.display(),
-            kb(usize::try_from(size).unwrap_or(usize::MAX))
-        );
+        println!("{} ({wasi}{}{how})", path.display(), kb(size));
     }
     Ok(())
 }

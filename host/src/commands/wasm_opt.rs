@@ -1,7 +1,6 @@
 //! `nanohttp build`'s last step: binaryen's `wasm-opt -Os` over the component's main core
 //! module, put back in place of the original. Cargo's output is already `opt-level = "s"` with
-//! LTO; binaryen still finds about a fifth to cut (duplicate functions, unused module elements,
-//! smaller encodings): `examples/hello` 244,359 → 202,089 bytes, the demo 358,459 → 296,436
+//! LTO; binaryen still finds about a sixth to cut: `examples/hello` 244,359 → 202,089 bytes, the demo 358,459 → 296,436
 //! (`bench/results.md`).
 //! wasm-opt reads core modules only, so the component is taken apart and put together here;
 //! the result is validated, and kept only if valid and smaller.
@@ -40,8 +39,8 @@ const MARK: &str = "nanohttp:wasm-opt";
 /// What happened to one component.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Outcome {
-    /// Rewritten in place; it was `before` bytes.
-    Smaller { before: usize },
+    /// Rewritten in place: `after` bytes, down from `before`.
+    Smaller { before: usize, after: usize },
     /// Rewritten by an earlier run (cargo did not rebuild it since).
     AlreadyDone,
     /// Left as it was: wasm-opt's result was no smaller.
@@ -55,15 +54,14 @@ pub(super) fn program() -> OsString {
     std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into())
 }
 
-/// Optimises the component at `path` in place with the wasm-opt `program`.
+/// Optimises the component at `path`, whose bytes are `component`, in place with the wasm-opt
+/// `program`.
 ///
 /// # Errors
 /// wasm-opt failed, or its module does not make a valid component; the file is then left as
 /// it was (and `nanohttp build` says so and goes on).
-pub(super) fn optimise(path: &Path, program: &OsStr) -> anyhow::Result<Outcome> {
-    let component = std::fs::read(path)
-        .with_context(|| format!("cannot read the component '{}'", path.display()))?;
-    let Some(main) = main_module(&component)? else {
+pub(super) fn optimise(path: &Path, component: &[u8], program: &OsStr) -> anyhow::Result<Outcome> {
+    let Some(main) = main_module(component)? else {
         return Ok(Outcome::AlreadyDone);
     };
     let input = path.with_extension("core.wasm");
@@ -101,7 +99,7 @@ pub(super) fn optimise(path: &Path, program: &OsStr) -> anyhow::Result<Outcome> 
         );
     }
     let optimised = optimised.context("wasm-opt wrote no module")?;
-    let mut rebuilt = replace_module(&component, main, &optimised)?;
+    let mut rebuilt = replace_module(component, main, &optimised)?;
     rebuilt.extend(custom_section(MARK, LEVEL.as_bytes()));
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&rebuilt)
@@ -113,6 +111,7 @@ pub(super) fn optimise(path: &Path, program: &OsStr) -> anyhow::Result<Outcome> 
         .with_context(|| format!("cannot write the component '{}'", path.display()))?;
     Ok(Outcome::Smaller {
         before: component.len(),
+        after: rebuilt.len(),
     })
 }
 
@@ -267,14 +266,14 @@ mod tests {
         component.extend_from_slice(b"\0asm\x01\0\0\0");
         std::fs::write(&path, &component).unwrap();
 
-        let error = optimise(&path, OsStr::new("false")).unwrap_err();
+        let error = optimise(&path, &component, OsStr::new("false")).unwrap_err();
         assert!(
             error
                 .to_string()
                 .starts_with("false failed (exit status: 1)"),
             "{error:#}"
         );
-        let missing = optimise(&path, OsStr::new("/nonexistent/wasm-opt")).unwrap();
+        let missing = optimise(&path, &component, OsStr::new("/nonexistent/wasm-opt")).unwrap();
         assert_eq!(missing, Outcome::NotFound);
         assert_eq!(std::fs::read(&path).unwrap(), component, "untouched");
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
