@@ -81,8 +81,8 @@ pub(super) fn engine(instances: u32, memory: usize, concurrent: bool) -> anyhow:
 
 /// What guests may import: WASI 0.2 and, on a `concurrent` engine, 0.3 (no sockets: the
 /// context refuses them), either version's `wasi:http` client (both through the outbound
-/// policy), `wasi:keyvalue` and an empty `wasi:config/store`. A WASI 0.3 component built by Rust's `wasm32-wasip2` target
-/// imports both: 0.2 for the standard library, 0.3 for HTTP.
+/// policy), `wasi:keyvalue` and an empty `wasi:config/store`. A WASI 0.3 component built by
+/// Rust's `wasm32-wasip2` target imports both: 0.2 for the standard library, 0.3 for HTTP.
 pub(super) fn linker(engine: &Engine, concurrent: bool) -> anyhow::Result<Linker<RequestState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
