@@ -63,7 +63,12 @@ pub trait Application: Controller + Sized {
     /// error (unless the `yaml` feature is on: then it is parsed as YAML at run time).
     const SETTINGS: &'static str = "";
 
-    /// Runs once per component instance, before its first request.
+    /// Runs once per component instance, before its first request; or, on a host that
+    /// pre-initialises the component (the `nanohttp` host does unless `--no-snapshot`), once at
+    /// load, every instance starting from the state it left. So what it makes is the same in
+    /// every instance of one load: a time it reads, a random value it draws, what it reads from
+    /// the key-value store, the keys of a `HashMap` it builds. A handle it keeps (a key-value bucket, a line written to stderr
+    /// keeps the stream) cannot be carried over: the host then runs it in each instance.
     fn app_init(&mut self, settings: &Settings) {
         let _ = settings;
     }

@@ -67,7 +67,9 @@ pub mod prelude {
 /// framework's `p3` feature, `wasi:http/handler@0.3`.
 ///
 /// One instance of `Root` is created (and `app_init` run) per component instance, on its first
-/// request. Natively (for tests) this expands to nothing.
+/// request, or once for all of them where the host pre-initialises the component (the
+/// `nanohttp` host does: the component's `wizer-initialize` export runs the start-up, and every
+/// instance starts from a snapshot of it). Natively (for tests) this expands to nothing.
 #[macro_export]
 macro_rules! export {
     ($app:ty) => {
@@ -83,6 +85,12 @@ macro_rules! export {
             struct __NanohttpHandler;
 
             $crate::__private::export_handler_impl!(__NanohttpHandler, $app);
+
+            impl $crate::__private::bindings::Guest for __NanohttpHandler {
+                fn wizer_initialize() {
+                    $crate::__private::initialize::<$app>()
+                }
+            }
 
             $crate::__private::bindings::export_handler!(
                 __NanohttpHandler with_types_in $crate::__private::bindings
@@ -155,6 +163,8 @@ pub mod __private {
     pub use crate::component::handle;
     #[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
     pub use crate::component::handle_incoming;
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::component::initialize;
     pub use crate::dispatch::{
         Action, GuardCheck, Guards, capture_arg, capture_opt, invoke, join_path, path_arg,
         path_opt, path_rest, query_opt, query_required, query_vec, rest_fallback, rest_verb,

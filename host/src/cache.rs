@@ -5,6 +5,11 @@
 //! engine (its version, compiler settings and the tunables the pool and memory limit set). A
 //! file that wasmtime refuses is ignored and replaced. Files are written under a temporary
 //! name and renamed, so concurrent hosts never read half a file.
+//!
+//! A snapshot of a component's start-up (`app/snapshot.rs`) is the same on every load when the
+//! start-up is (most are), but not when it reads the clock or draws a random number: it is
+//! kept as `<origin's hash>-<its hash>.cwasm` and replaces any earlier one of the same origin,
+//! so the directory holds one per component however often it starts.
 
 use std::hash::{Hash as _, Hasher};
 use std::path::{Path, PathBuf};
@@ -26,11 +31,37 @@ pub(crate) fn load_or_compile(
     wasm: &[u8],
     dir: Option<&Path>,
 ) -> anyhow::Result<Component> {
+    load_or_compile_as(engine, wasm, None, dir)
+}
+
+/// [`load_or_compile`] for a snapshot of `origin`'s start-up: saving it removes the earlier
+/// snapshots of `origin` (see the module's docs).
+pub(crate) fn load_or_compile_snapshot(
+    engine: &Engine,
+    wasm: &[u8],
+    origin: &[u8],
+    dir: Option<&Path>,
+) -> anyhow::Result<Component> {
+    load_or_compile_as(engine, wasm, Some(origin), dir)
+}
+
+fn load_or_compile_as(
+    engine: &Engine,
+    wasm: &[u8],
+    origin: Option<&[u8]>,
+    dir: Option<&Path>,
+) -> anyhow::Result<Component> {
     let Some(dir) = dir else {
         crate::metrics::compile_cache(false);
         return compile(engine, wasm);
     };
-    let path = dir.join(format!("{}.cwasm", key(engine, wasm)));
+    let prefix = origin.map(|origin| format!("{}-", key(engine, origin)));
+    let name = format!(
+        "{}{}.cwasm",
+        prefix.as_deref().unwrap_or(""),
+        key(engine, wasm)
+    );
+    let path = dir.join(&name);
     if path.is_file() {
         let started = Instant::now();
         match deserialize(engine, &path) {
@@ -48,13 +79,41 @@ pub(crate) fn load_or_compile(
     }
     crate::metrics::compile_cache(false);
     let component = compile(engine, wasm)?;
-    if let Err(error) = save(&component, dir, &path) {
-        tracing::warn!(
+    match save(&component, dir, &path) {
+        Ok(()) => {
+            if let Some(prefix) = prefix {
+                remove_others(dir, &prefix, &name);
+            }
+        }
+        Err(error) => tracing::warn!(
             "cannot keep the compiled component in {}: {error:#}",
             dir.display()
-        );
+        ),
     }
     Ok(component)
+}
+
+/// Removes the compiled files in `dir` whose names start with `prefix`, but `keep`: earlier
+/// snapshots of one origin. Failing to is only a warning (another host may have just done it).
+fn remove_others(dir: &Path, prefix: &str, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if !name.starts_with(prefix) || !name.ends_with(".cwasm") || name == keep {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!("cannot remove {}: {error}", entry.path().display());
+            }
+            _ => {}
+        }
+    }
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {

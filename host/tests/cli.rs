@@ -282,7 +282,7 @@ fn bad_host_options_are_one_line_errors() {
         "error: invalid setting 'host.timeout': unknown option; known: request_timeout, \
          memory_limit, max_concurrent, reuse, max_body_size, max_header_size, max_headers, \
          header_timeout, idle_timeout, grace_period, log_level, log_format, cache, cache_dir, \
-         reload, dir, admin_bind, max_connections, write_timeout, tls_cert, tls_key, \
+         snapshot, reload, dir, admin_bind, max_connections, write_timeout, tls_cert, tls_key, \
          allow_outbound, outbound_connect_timeout, outbound_first_byte_timeout, \
          outbound_between_bytes_timeout, outbound_max_body_size, outbound_max_in_flight, \
          outbound_max_per_host, outbound_ca, kv",

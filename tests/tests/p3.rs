@@ -1,8 +1,8 @@
 //! Every end-to-end case again with the WASI 0.3 builds of the examples and fixtures
 //! (`wasi:http/handler@0.3.0`, the framework's `p3` feature), served by the same host with the
 //! same expectations: dispatch, payloads, hardening and limits, reuse, state, outgoing
-//! requests, settings and static files. The 50 MiB streaming case has a binary of its own
-//! (`p3_outbound_memory.rs`), as for WASI 0.2.
+//! requests, settings, the start-up snapshot and static files. The 50 MiB streaming case has a
+//! binary of its own (`p3_outbound_memory.rs`), as for WASI 0.2.
 
 // The hardening and payload cases run twice here, as in `hardening.rs`/`forms.rs` and
 // `reuse.rs` for WASI 0.2: with fresh instances, and inside `reuse` with reused ones.
@@ -36,5 +36,7 @@ mod replicas;
 mod reuse;
 #[path = "cases/settings.rs"]
 mod settings;
+#[path = "cases/snapshot.rs"]
+mod snapshot;
 #[path = "cases/static_files.rs"]
 mod static_files;

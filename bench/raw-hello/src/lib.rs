@@ -1,7 +1,8 @@
 //! The benchmark's baseline component: `GET /` answers `Hello, world!` as
 //! `text/plain; charset=utf-8`, exactly what `examples/hello` answers, written directly against
 //! the `wasi:http` bindings generated from the repository's `wit/` (no framework, no `http`
-//! crate, no settings). Every other request is a `404`.
+//! crate, no settings, no start-up to snapshot: the `handler` world). Every other request is a
+//! `404`.
 //!
 //! `cargo build --profile guest --target wasm32-wasip2 -p bench-raw-hello`
 //! -> `target/wasm32-wasip2/guest/bench_raw_hello.wasm`.
@@ -23,7 +24,7 @@ mod component {
     mod bindings {
         wit_bindgen::generate!({
             path: "../../wit",
-            world: "nanohttp:app/app",
+            world: "nanohttp:app/handler",
             generate_all,
         });
     }

@@ -110,6 +110,12 @@ fn instance<A: Application + Default + 'static>() -> &'static Instance<A> {
         .expect("a component exports exactly one application type")
 }
 
+/// The component's `wizer-initialize` export: the start-up the first request would run, so a
+/// host can run it once and snapshot the instance (see `export!`). Does nothing the second time.
+pub fn initialize<A: Application + Default + 'static>() {
+    let _ = instance::<A>();
+}
+
 fn build_instance<A: Application + Default>() -> Instance<A> {
     #[cfg(not(feature = "p3"))]
     install_panic_hook(p2::answer_panic);

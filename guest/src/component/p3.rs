@@ -95,7 +95,12 @@ pub async fn handle<A: Application + Default + 'static>(
     request: Request,
 ) -> Result<Response, ErrorCode> {
     let head_only = matches!(request.get_method(), WasiMethod::Head);
-    let (app, settings) = match instance::<A>() {
+    // A panic in the application's start-up (on the first request, unless the host took a
+    // snapshot of it) is answered as one in a handler.
+    PENDING.set(Some(head_only));
+    let started = instance::<A>();
+    PENDING.set(None);
+    let (app, settings) = match started {
         Ok(instance) => instance,
         Err(failure) => {
             let text = failure.answer();

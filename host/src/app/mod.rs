@@ -1,23 +1,26 @@
 //! Everything wasmtime, by concern: the engine, linker and compiling (`engine.rs`), the
 //! instances of each version of the component (`pool.rs`), running one request within its
 //! limits (`run.rs`), the bodies around a guest (`body.rs`), what a store holds (`state.rs`),
-//! and why the host answers instead of the guest (`failure.rs`).
+//! the snapshot of the guest's start-up each instance is made from (`snapshot.rs`), and why the
+//! host answers instead of the guest (`failure.rs`).
 
 mod body;
 mod engine;
 mod failure;
 mod pool;
 mod run;
+mod snapshot;
 mod state;
 
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 use tokio::sync::Semaphore;
+use wasmtime::Store;
 use wasmtime::component::Linker;
-use wasmtime::{Engine, Store};
+use wasmtime_wasi_http::handler::ProxyPre;
 
 pub(crate) use body::ResponseBody;
 pub(crate) use failure::Failure;
@@ -47,28 +50,37 @@ struct Limits {
 /// pool slot plus copy-on-write memory images. [`App::reload`] swaps in a new version; requests
 /// in flight keep the one they started with.
 pub(crate) struct App {
-    linker: Linker<RequestState>,
+    factory: Factory,
     /// The engine has the component model's concurrency (the first version served was a
     /// WASI 0.3 component; see `engine::engine`).
     concurrent: bool,
     current: RwLock<Arc<Version>>,
+    /// Dropping it stops the epoch thread.
+    _ticker: mpsc::Sender<()>,
+}
+
+/// What versions of the component and their instances are made with: the linker, what each
+/// instance gets and may do, and how a version is prepared (compiled, its start-up snapshot).
+struct Factory {
+    linker: Linker<RequestState>,
     settings: Arc<str>,
     dirs: Arc<[DirMapping]>,
     limits: Limits,
+    /// Each version is served from a snapshot of its start-up, where it can be (`--no-snapshot`).
+    snapshot: bool,
     cache_dir: Option<PathBuf>,
     permits: Arc<Semaphore>,
     /// Guests' outgoing requests: the allow-list, TLS roots and per-upstream limits.
     outbound: Arc<Outbound>,
     /// The key-value store every instance shares.
     kv: Arc<crate::kv::Kv>,
-    /// Dropping it stops the epoch thread.
-    _ticker: mpsc::Sender<()>,
 }
 
 impl App {
     /// Compiles `target` (seconds for a big component; call it off the async workers), or
     /// loads it from the cache, checks that it exports `wasi:http/incoming-handler@0.2.x` and
-    /// that the host can satisfy its imports. `settings` is the JSON every instance gets as
+    /// that the host can satisfy its imports, and runs its start-up for the snapshot every
+    /// instance is made from. `settings` is the JSON every instance gets as
     /// `NANOHTTP_SETTINGS`.
     pub(crate) fn load(
         target: &Target,
@@ -78,19 +90,8 @@ impl App {
         let limits = &options.limits;
         let concurrent = engine::exports_wasi_http_p3(&target.wasm);
         let engine = engine::engine(limits.max_concurrent, limits.memory_limit, concurrent)?;
-        let linker = engine::linker(&engine, concurrent)?;
-        let cache_dir = options.runtime.cache_dir();
-        let pre = engine::prepare(
-            &linker,
-            &target.name,
-            &target.wasm,
-            limits.memory_limit,
-            cache_dir.as_deref(),
-        )?;
-        Ok(App {
-            linker,
-            concurrent,
-            current: RwLock::new(Arc::new(Version::new(pre))),
+        let factory = Factory {
+            linker: engine::linker(&engine, concurrent)?,
             settings: settings.into(),
             dirs: options.runtime.dir.clone().into(),
             limits: Limits {
@@ -99,16 +100,26 @@ impl App {
                 body: limits.max_body_size,
                 reuse: limits.reuse,
             },
-            cache_dir,
+            snapshot: options.runtime.snapshot,
+            cache_dir: options.runtime.cache_dir(),
             permits: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             outbound: Outbound::new(&options.outbound)?,
             kv: crate::kv::Kv::open(&options.kv)?,
-            _ticker: engine::start_ticker(engine)?,
+        };
+        // Ticking before the start-up runs: it yields, and stops at its deadline, as a request.
+        let ticker = engine::start_ticker(engine)?;
+        let pre = factory.prepare(&target.name, &target.wasm)?;
+        Ok(App {
+            factory,
+            concurrent,
+            current: RwLock::new(Arc::new(Version::new(pre))),
+            _ticker: ticker,
         })
     }
 
     /// Compiles `wasm` (blocking: call it off the async workers) and, if it is a servable
-    /// component, serves it from now on. On error the current version stays.
+    /// component, serves it from now on (from a snapshot of its start-up, taken anew). On error
+    /// the current version stays.
     pub(crate) fn reload(&self, name: &str, wasm: &[u8]) -> anyhow::Result<()> {
         check_is_component(wasm)
             .map_err(|why| anyhow!("'{name}' is not a WebAssembly component: {why}"))?;
@@ -118,13 +129,7 @@ impl App {
                  restart it to serve WASI 0.3"
             );
         }
-        let pre = engine::prepare(
-            &self.linker,
-            name,
-            wasm,
-            self.limits.memory,
-            self.cache_dir.as_deref(),
-        )?;
+        let pre = self.factory.prepare(name, wasm)?;
         let previous = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(PoisonError::into_inner),
             Arc::new(Version::new(pre)),
@@ -140,18 +145,84 @@ impl App {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+}
+
+impl Factory {
+    /// The version to serve `wasm` as: a snapshot of its start-up when the host takes them
+    /// and the component exports one (`snapshot.rs`), else the component as built, compiled
+    /// only then. A failed snapshot is a warning, not an error: each instance then runs the
+    /// start-up itself, as with `--no-snapshot`. Blocking, as compiling is.
+    fn prepare(&self, name: &str, wasm: &[u8]) -> anyhow::Result<ProxyPre<RequestState>> {
+        if self.snapshot && snapshot::has_start_up(wasm) {
+            let started = Instant::now();
+            match self.snapshot_of(name, wasm) {
+                Ok(pre) => {
+                    tracing::debug!(
+                        "'{name}': started once, in {:.1?}; every instance starts from there",
+                        started.elapsed()
+                    );
+                    return Ok(pre);
+                }
+                Err(error) => {
+                    // A component that cannot be served as built says why in its own error.
+                    let pre = self.compile(name, wasm, engine::Cached::AsBuilt)?;
+                    tracing::warn!(
+                        "'{name}': serving without a snapshot of its start-up, which each \
+                         instance then runs itself: {error:#}"
+                    );
+                    return Ok(pre);
+                }
+            }
+        }
+        self.compile(name, wasm, engine::Cached::AsBuilt)
+    }
+
+    /// Runs the start-up of `wasm` in a store like a request's, within a request's limits and
+    /// holding one of its permits (on a reload while busy it waits for one: the start-up's
+    /// instance takes a slot of the pool), and compiles the snapshot it leaves.
+    fn snapshot_of(&self, name: &str, wasm: &[u8]) -> anyhow::Result<ProxyPre<RequestState>> {
+        let runtime = tokio::runtime::Handle::current();
+        let _permit = runtime.block_on(self.permits.acquire())?;
+        let mut store = self.new_store()?;
+        let deadline = self
+            .limits
+            .request_timeout
+            .map(|limit| Instant::now() + limit);
+        store.data_mut().serving("start-up".into(), deadline, None);
+        run::arm_deadline(&mut store, deadline);
+        let cache_dir = self.cache_dir.as_deref();
+        let snapshot =
+            runtime.block_on(snapshot::take(&self.linker, &mut store, wasm, cache_dir))?;
+        drop(store);
+        self.compile(name, &snapshot, engine::Cached::SnapshotOf(wasm))
+    }
+
+    fn compile(
+        &self,
+        name: &str,
+        wasm: &[u8],
+        cached: engine::Cached<'_>,
+    ) -> anyhow::Result<ProxyPre<RequestState>> {
+        engine::prepare(
+            &self.linker,
+            name,
+            wasm,
+            cached,
+            self.limits.memory,
+            self.cache_dir.as_deref(),
+        )
+    }
 
     /// A store for a new instance, with its WASI context and memory limit.
-    fn new_store(&self, engine: &Engine) -> Result<Store<RequestState>, Failure> {
+    fn new_store(&self) -> anyhow::Result<Store<RequestState>> {
         let state = RequestState::new(
             &self.settings,
             self.limits.memory,
             &self.dirs,
             &self.outbound,
             self.kv.clone(),
-        )
-        .map_err(Failure::Guest)?;
-        let mut store = Store::new(engine, state);
+        )?;
+        let mut store = Store::new(self.linker.engine(), state);
         store.limiter(|state| state.limiter());
         Ok(store)
     }

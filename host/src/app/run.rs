@@ -43,9 +43,10 @@ impl App {
         &self,
         request: hyper::Request<Incoming>,
     ) -> Result<hyper::Response<ResponseBody>, Failure> {
-        let limits = self.limits;
+        let limits = self.factory.limits;
         refuse_declared_too_large(&request, limits.body)?;
         let permit = self
+            .factory
             .permits
             .clone()
             .try_acquire_owned()
@@ -64,7 +65,7 @@ impl App {
                 metrics::instance(true);
                 (store, Some(proxy), served)
             }
-            _ => (self.new_store(self.linker.engine())?, None, 0),
+            _ => (self.factory.new_store().map_err(Failure::Guest)?, None, 0),
         };
         // `METHOD path`: names the request in the guest's log lines and in the host's own.
         let label: Arc<str> = format!("{} {}", request.method(), request.uri().path()).into();
@@ -124,7 +125,7 @@ fn refuse_declared_too_large<B>(request: &hyper::Request<B>, limit: u64) -> Resu
 
 /// Every epoch tick, the guest yields to the scheduler, and traps once the request's time is
 /// up: this is what stops a guest that loops without calling the host.
-fn arm_deadline(store: &mut Store<RequestState>, deadline: Option<Instant>) {
+pub(super) fn arm_deadline(store: &mut Store<RequestState>, deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => store.epoch_deadline_callback(move |_| {
             Ok(if Instant::now() >= deadline {

@@ -111,6 +111,12 @@ impl RequestState {
         }
     }
 
+    /// Whether the guest holds a handle to anything of the host's (a stream, a body, a bucket):
+    /// after the start-up, whether it can be snapshotted (`snapshot.rs`).
+    pub(crate) fn holds_handles(&self) -> bool {
+        !self.table.is_empty()
+    }
+
     /// For [`wasmtime::Store::limiter`].
     pub(crate) fn limiter(&mut self) -> &mut dyn ResourceLimiter {
         &mut self.limiter

@@ -32,6 +32,11 @@ option_group! {
         #[arg(long, value_name = "DIR", conflicts_with = "cache")]
         pub(crate) cache_dir: Option<PathBuf> = values::path,
 
+        /// Run the guest's start-up (settings, `app_init`) in every instance, instead of once
+        /// at load with each instance made from a snapshot of it (`host.snapshot: false`).
+        #[arg(long = "no-snapshot", action = clap::ArgAction::SetFalse)]
+        pub(crate) snapshot: bool = values::flag,
+
         /// Watch the component file and serve each new version as soon as it compiles;
         /// requests in flight finish on the version they started on.
         #[arg(long)]

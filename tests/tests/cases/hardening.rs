@@ -23,6 +23,18 @@ pub(crate) fn faulty() -> PathBuf {
     component("nanohttp-fixture-faulty")
 }
 
+/// `POST /mark` to the faulty fixture, with a cookie, an identity and a form: everything a
+/// request can leave behind, for the cases proving that the next request sees none of it.
+pub(crate) fn mark(server: &BackgroundServer) -> ureq::http::Response<ureq::Body> {
+    client()
+        .post(server.url("/mark"))
+        .header("cookie", "session=abc")
+        .header("x-identity", "alice")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send("secret=1")
+        .expect("a response")
+}
+
 /// Like `nanohttp_e2e::client()`, but a request that hangs fails the test instead of the run.
 pub(crate) fn client() -> ureq::Agent {
     ureq::Agent::config_builder()
