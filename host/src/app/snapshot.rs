@@ -84,8 +84,9 @@ pub(super) async fn take(
         .context("the start-up failed")?;
     if store.data().holds_handles() {
         bail!(
-            "the start-up kept a handle (a stream, file or bucket opened in `app_init`?), which a \
-             snapshot cannot carry into other instances"
+            "the start-up kept a handle, which a snapshot cannot carry into other instances \
+             (does `app_init` write to stderr or stdout, which keeps the stream, or keep a file \
+             or key-value bucket open?)"
         );
     }
     let mut started = Started {
