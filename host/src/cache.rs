@@ -9,7 +9,7 @@
 //! A snapshot of a component's start-up (`app/snapshot.rs`) is the same on every load when the
 //! start-up is (most are), but not when it reads the clock or draws a random number: it is
 //! kept as `<origin's hash>-<its hash>.cwasm` and replaces any earlier one of the same origin,
-//! so the directory holds one per component however often it starts.
+//! so the directory holds one per component (and engine configuration) however often it starts.
 
 use std::hash::{Hash as _, Hasher};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,8 @@ fn load_or_compile_as(
 }
 
 /// Removes the compiled files in `dir` whose names start with `prefix`, but `keep`: earlier
-/// snapshots of one origin. Failing to is only a warning (another host may have just done it).
+/// snapshots of one origin. One already gone (another host sharing the directory removed it)
+/// is fine; failing otherwise is only a warning.
 fn remove_others(dir: &Path, prefix: &str, keep: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

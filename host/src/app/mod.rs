@@ -178,11 +178,11 @@ impl Factory {
     }
 
     /// Runs the start-up of `wasm` in a store like a request's, within a request's limits and
-    /// holding one of its permits (on a reload while busy it waits for one: the start-up's
-    /// instance takes a slot of the pool), and compiles the snapshot it leaves.
+    /// holding one of its permits while its instance lives (on a reload while busy it waits for
+    /// one: the instance takes a slot of the pool), and compiles the snapshot it leaves.
     fn snapshot_of(&self, name: &str, wasm: &[u8]) -> anyhow::Result<ProxyPre<RequestState>> {
         let runtime = tokio::runtime::Handle::current();
-        let _permit = runtime.block_on(self.permits.acquire())?;
+        let permit = runtime.block_on(self.permits.acquire())?;
         let mut store = self.new_store()?;
         let deadline = self
             .limits
@@ -194,6 +194,7 @@ impl Factory {
         let snapshot =
             runtime.block_on(snapshot::take(&self.linker, &mut store, wasm, cache_dir))?;
         drop(store);
+        drop(permit);
         self.compile(name, &snapshot, engine::Cached::SnapshotOf(wasm))
     }
 
