@@ -24,38 +24,32 @@ use wasmtime::component::Component;
 /// Bumped when the file layout changes.
 const FORMAT: &[u8] = b"nanohttp-cache-1";
 
+/// What is being compiled, which decides its file's name.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind<'a> {
+    /// A component, named by its bytes.
+    Component,
+    /// A snapshot of `origin`'s start-up, named by its origin's bytes and its own; saving it
+    /// removes the earlier snapshots of `origin` (see the module's docs).
+    SnapshotOf(&'a [u8]),
+}
+
 /// The compiled component: from `dir` when it holds a usable copy, else compiled (and, if
 /// `dir` is given, saved there; failing to save is only a warning).
 pub(crate) fn load_or_compile(
     engine: &Engine,
     wasm: &[u8],
-    dir: Option<&Path>,
-) -> anyhow::Result<Component> {
-    load_or_compile_as(engine, wasm, None, dir)
-}
-
-/// [`load_or_compile`] for a snapshot of `origin`'s start-up: saving it removes the earlier
-/// snapshots of `origin` (see the module's docs).
-pub(crate) fn load_or_compile_snapshot(
-    engine: &Engine,
-    wasm: &[u8],
-    origin: &[u8],
-    dir: Option<&Path>,
-) -> anyhow::Result<Component> {
-    load_or_compile_as(engine, wasm, Some(origin), dir)
-}
-
-fn load_or_compile_as(
-    engine: &Engine,
-    wasm: &[u8],
-    origin: Option<&[u8]>,
+    kind: Kind<'_>,
     dir: Option<&Path>,
 ) -> anyhow::Result<Component> {
     let Some(dir) = dir else {
         crate::metrics::compile_cache(false);
         return compile(engine, wasm);
     };
-    let prefix = origin.map(|origin| format!("{}-", key(engine, origin)));
+    let prefix = match kind {
+        Kind::Component => None,
+        Kind::SnapshotOf(origin) => Some(format!("{}-", key(engine, origin))),
+    };
     let name = format!(
         "{}{}.cwasm",
         prefix.as_deref().unwrap_or(""),

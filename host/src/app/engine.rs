@@ -96,32 +96,17 @@ pub(super) fn linker(engine: &Engine, concurrent: bool) -> anyhow::Result<Linker
     Ok(linker)
 }
 
-/// How to find a component in the compile cache.
-#[derive(Clone, Copy)]
-pub(super) enum Cached<'a> {
-    /// By its bytes.
-    AsBuilt,
-    /// A snapshot of `origin`'s start-up: by its bytes and its origin's.
-    SnapshotOf(&'a [u8]),
-}
-
 /// Compiles (or loads from the cache), links and checks one component.
 pub(super) fn prepare(
     linker: &Linker<RequestState>,
     name: &str,
     wasm: &[u8],
-    cached: Cached<'_>,
+    kind: cache::Kind<'_>,
     memory: usize,
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<ProxyPre<RequestState>> {
-    let engine = linker.engine();
-    let component = match cached {
-        Cached::AsBuilt => cache::load_or_compile(engine, wasm, cache_dir),
-        Cached::SnapshotOf(origin) => {
-            cache::load_or_compile_snapshot(engine, wasm, origin, cache_dir)
-        }
-    }
-    .with_context(|| format!("cannot compile component '{name}'"))?;
+    let component = cache::load_or_compile(linker.engine(), wasm, kind, cache_dir)
+        .with_context(|| format!("cannot compile component '{name}'"))?;
     check_fits_pool(&component, memory)
         .with_context(|| format!("cannot serve component '{name}'"))?;
     let pre = linker

@@ -25,6 +25,7 @@ use wasmtime_wasi_http::handler::ProxyPre;
 pub(crate) use body::ResponseBody;
 pub(crate) use failure::Failure;
 
+use crate::cache;
 use crate::config::HostOptions;
 use crate::options::DirMapping;
 use crate::outbound::Outbound;
@@ -165,7 +166,7 @@ impl Factory {
                 }
                 Err(error) => {
                     // A component that cannot be served as built says why in its own error.
-                    let pre = self.compile(name, wasm, engine::Cached::AsBuilt)?;
+                    let pre = self.compile(name, wasm, cache::Kind::Component)?;
                     tracing::warn!(
                         "'{name}': serving without a snapshot of its start-up, which each \
                          instance then runs itself: {error:#}"
@@ -174,7 +175,7 @@ impl Factory {
                 }
             }
         }
-        self.compile(name, wasm, engine::Cached::AsBuilt)
+        self.compile(name, wasm, cache::Kind::Component)
     }
 
     /// Runs the start-up of `wasm` in a store like a request's, within a request's limits and
@@ -195,20 +196,20 @@ impl Factory {
             runtime.block_on(snapshot::take(&self.linker, &mut store, wasm, cache_dir))?;
         drop(store);
         drop(permit);
-        self.compile(name, &snapshot, engine::Cached::SnapshotOf(wasm))
+        self.compile(name, &snapshot, cache::Kind::SnapshotOf(wasm))
     }
 
     fn compile(
         &self,
         name: &str,
         wasm: &[u8],
-        cached: engine::Cached<'_>,
+        kind: cache::Kind<'_>,
     ) -> anyhow::Result<ProxyPre<RequestState>> {
         engine::prepare(
             &self.linker,
             name,
             wasm,
-            cached,
+            kind,
             self.limits.memory,
             self.cache_dir.as_deref(),
         )

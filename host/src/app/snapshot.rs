@@ -67,8 +67,13 @@ pub(super) async fn take(
         .map_err(anyhow::Error::from)
         .context("cannot instrument the component")?;
     // The same for the same component: cached like it.
-    let component = crate::cache::load_or_compile(linker.engine(), &instrumented, cache_dir)
-        .context("cannot compile the instrumented component")?;
+    let component = crate::cache::load_or_compile(
+        linker.engine(),
+        &instrumented,
+        crate::cache::Kind::Component,
+        cache_dir,
+    )
+    .context("cannot compile the instrumented component")?;
     let instance = linker
         .instantiate_async(&mut *store, &component)
         .await

@@ -31,6 +31,16 @@ fn start_times(server: &BackgroundServer) -> Vec<u64> {
         .collect()
 }
 
+/// That each of three fresh instances served by `server` ran the start-up itself.
+#[track_caller]
+fn assert_a_start_up_per_instance(server: &BackgroundServer) {
+    let started = start_times(server);
+    assert!(
+        started.windows(2).all(|pair| pair[0] < pair[1]),
+        "a start-up per instance: {started:?}"
+    );
+}
+
 #[test]
 fn every_fresh_instance_starts_from_one_start_up_and_none_sees_another_requests_state() {
     let server = nanohttp_e2e::serve(&faulty(), &[]);
@@ -56,11 +66,7 @@ fn every_fresh_instance_starts_from_one_start_up_and_none_sees_another_requests_
 #[test]
 fn without_a_snapshot_each_instance_runs_the_start_up() {
     let server = nanohttp_e2e::serve(&faulty(), &["--no-snapshot"]);
-    let started = start_times(&server);
-    assert!(
-        started.windows(2).all(|pair| pair[0] < pair[1]),
-        "a start-up per instance: {started:?}"
-    );
+    assert_a_start_up_per_instance(&server);
     assert_eq!(ok_text(&server, "/served"), "1");
 }
 
@@ -68,11 +74,7 @@ fn without_a_snapshot_each_instance_runs_the_start_up() {
 fn a_start_up_that_keeps_a_handle_is_run_by_each_instance() {
     // Writing to stderr leaves the guest holding the stream: no snapshot, and still served.
     let server = nanohttp_e2e::serve(&faulty(), &["-o", "print_at_start=true"]);
-    let started = start_times(&server);
-    assert!(
-        started.windows(2).all(|pair| pair[0] < pair[1]),
-        "a start-up per instance: {started:?}"
-    );
+    assert_a_start_up_per_instance(&server);
     assert_eq!(ok_text(&server, "/hello"), "hello");
 }
 
