@@ -5,13 +5,13 @@ use std::cell::OnceCell;
 use std::sync::{Arc, OnceLock};
 
 use cookie::Cookie;
-use http::header::{AsHeaderName, HeaderValue, IntoHeaderName};
-use http::request::Parts;
+use http::header::{HeaderValue, IntoHeaderName};
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 
 use crate::body::{BodyReader, RequestBody, Source};
 use crate::cookies::parse_cookies;
 use crate::form::Form;
+use crate::head::RequestHead;
 use crate::multipart::Multipart;
 use crate::payload::{self, Limits};
 use crate::query::Query;
@@ -46,7 +46,7 @@ use crate::validate::{self, Field};
 /// ```
 #[derive(Debug)]
 pub struct Context {
-    head: Parts,
+    head: RequestHead,
     verb: Cow<'static, str>,
     body: RequestBody,
     query: OnceLock<Query>,
@@ -71,24 +71,22 @@ impl Context {
     /// A context for `request`, whose body has been read in full.
     pub fn new(request: http::Request<Vec<u8>>, settings: Arc<Settings>) -> Self {
         let (parts, body) = request.into_parts();
-        Self::from_parts(parts, Source::Bytes(body), settings)
+        Self::from_head(
+            RequestHead::from_parts(parts),
+            Source::Bytes(body),
+            settings,
+        )
     }
 
     /// A context whose body is read from `source` when a handler asks for it.
-    pub(crate) fn from_parts(
-        parts: http::request::Parts,
-        source: Source,
-        settings: Arc<Settings>,
-    ) -> Self {
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
+    pub(crate) fn from_head(head: RequestHead, source: Source, settings: Arc<Settings>) -> Self {
+        let declared = head
+            .text(http::header::CONTENT_LENGTH.as_str())
             .and_then(|v| v.parse().ok());
         let body = RequestBody::new(source, declared, settings.max_body_size());
         Self {
-            verb: lower_case_verb(&parts.method),
-            head: parts,
+            verb: lower_case_verb(&head.method),
+            head,
             body,
             query: OnceLock::new(),
             cookies: OnceLock::new(),
@@ -133,20 +131,23 @@ impl Context {
             .get_or_init(|| Query::parse(self.head.uri.query().unwrap_or("")))
     }
 
-    /// The request headers.
+    /// The request headers, as the `http` crate's map (made on first use: [`Context::header`]
+    /// reads one without it).
     pub fn headers(&self) -> &HeaderMap {
-        &self.head.headers
+        self.head.map()
     }
 
-    /// A request header as text, if present and visible ASCII.
-    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    /// A request header as text, if present and visible ASCII: `ctx.header("x-user")`, or
+    /// with a name of the `http` crate, `ctx.header(http::header::ACCEPT)`. Of a header sent
+    /// more than once, the first.
+    pub fn header(&self, name: impl AsRef<str>) -> Option<&str> {
+        self.head.text(name.as_ref())
     }
 
     /// The request cookies, parsed once on first use (malformed pairs are skipped).
     pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
         self.cookies
-            .get_or_init(|| parse_cookies(&self.head.headers))
+            .get_or_init(|| parse_cookies(self.head.texts(http::header::COOKIE.as_str())))
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }

@@ -2,18 +2,15 @@
 
 use cookie::time::{OffsetDateTime, UtcOffset};
 use cookie::{Cookie, SameSite};
-use http::HeaderMap;
 use http::header::HeaderValue;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::settings::CookieDefaults;
 
-/// The request cookies of every `Cookie` header, in order (malformed pairs are skipped).
-pub(crate) fn parse_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+/// The request cookies of every `Cookie` header (`headers`), in order (malformed pairs are
+/// skipped).
+pub(crate) fn parse_cookies<'a>(headers: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
     headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
         .flat_map(|line| line.split(';'))
         .filter_map(|pair| Cookie::parse_encoded(pair.trim()).ok())
         .map(|c| (c.name().to_owned(), c.value().to_owned()))

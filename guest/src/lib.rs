@@ -12,6 +12,7 @@ mod cookies;
 mod dispatch;
 mod form;
 pub mod future;
+mod head;
 mod media;
 mod multipart;
 mod payload;

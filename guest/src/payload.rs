@@ -1,11 +1,11 @@
 //! Payload parsing: the request's form from its head, its body and the limits. Nothing here
 //! knows the [`Context`](crate::Context), which only caches what this returns.
 
-use http::request::Parts;
 use serde_json::Value;
 
 use crate::body::RequestBody;
 use crate::form::{Form, FormValue, UploadedFile};
+use crate::head::RequestHead;
 use crate::media::{self, media_type};
 use crate::multipart::{Multipart, boundary};
 use crate::rejection::Rejection;
@@ -20,7 +20,7 @@ pub(crate) struct Limits {
 
 /// The request's form: the query string, plus the body for methods that carry one.
 pub(crate) fn parse_form(
-    head: &Parts,
+    head: &RequestHead,
     body: &RequestBody,
     limits: Limits,
 ) -> Result<Form, HttpStatus> {
@@ -58,7 +58,7 @@ pub(crate) fn parse_form(
 
 /// The body as `multipart/form-data`, part by part; another content type is a `415`.
 pub(crate) fn multipart<'b>(
-    head: &Parts,
+    head: &RequestHead,
     body: &'b RequestBody,
     limits: Limits,
 ) -> Result<Multipart<'b>, HttpStatus> {
@@ -71,11 +71,8 @@ pub(crate) fn multipart<'b>(
     Ok(Multipart::new(body.reader()?, boundary, limits.max_fields))
 }
 
-fn content_type(head: &Parts) -> &str {
-    head.headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+fn content_type(head: &RequestHead) -> &str {
+    head.text(http::header::CONTENT_TYPE.as_str()).unwrap_or("")
 }
 
 /// A url-encoded body must be what it says: every `%` starts an escape of two hex digits, and
@@ -134,7 +131,7 @@ mod tests {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        let (head, ()) = request.body(()).unwrap().into_parts();
+        let head = RequestHead::from_parts(request.body(()).unwrap().into_parts().0);
         let body = RequestBody::new(Source::Bytes(body.to_vec()), None, 1 << 20);
         parse_form(&head, &body, Limits { max_fields: 4 })
     }

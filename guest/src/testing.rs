@@ -31,6 +31,7 @@ use std::io::Read;
 use crate::app::{Application, ResponseSink, serve_context};
 use crate::body::Source;
 use crate::context::Context;
+use crate::head::RequestHead;
 use crate::settings::{Settings, SettingsError, defaults_text_is_accepted};
 use crate::status::HttpStatus;
 
@@ -184,7 +185,11 @@ impl<A: Application> TestRequest<'_, A> {
             .body(())
             .expect("the test request is well formed")
             .into_parts();
-        let ctx = Context::from_parts(parts, self.body, Arc::clone(&self.client.settings));
+        let ctx = Context::from_head(
+            RequestHead::from_parts(parts),
+            self.body,
+            Arc::clone(&self.client.settings),
+        );
         let _kv = crate::kv::enter(&self.client.kv);
         let mut response = TestResponse {
             status: StatusCode::INTERNAL_SERVER_ERROR,

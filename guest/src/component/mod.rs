@@ -12,6 +12,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 use crate::app::{Application, panic_message};
+use crate::head::RequestHead;
 use crate::rejection::Rejection;
 use crate::settings::{SETTINGS_ENV, Settings};
 use crate::status::HttpStatus;
@@ -171,28 +172,18 @@ fn install_panic_hook(answer: fn(StatusCode, String) -> bool) {
 
 /// A request's head as the host gives it, whichever WASI version: the method's name, the
 /// target and the header fields.
-struct Head<'a> {
+struct Head {
     method: http::Method,
     target: Option<String>,
-    fields: &'a [(String, Vec<u8>)],
+    fields: Vec<(String, Vec<u8>)>,
 }
 
-impl Head<'_> {
+impl Head {
     /// The method, target and headers; the body is read later, when a handler asks for it.
-    fn parts(self) -> Result<http::request::Parts, HttpStatus> {
-        let mut builder = http::Request::builder().method(self.method).uri(
-            http::Uri::try_from(self.target.unwrap_or_else(|| "/".to_owned()))
-                .map_err(|_| malformed("Request Target"))?,
-        );
-        let headers = builder.headers_mut().expect("the builder has no error yet");
-        headers.reserve(self.fields.len());
-        for (name, value) in self.fields {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| malformed("Header"))?;
-            let value = HeaderValue::from_bytes(value).map_err(|_| malformed("Header"))?;
-            headers.append(name, value);
-        }
-        let request = builder.body(()).map_err(|_| malformed("Request"))?;
-        Ok(request.into_parts().0)
+    fn parse(self) -> Result<RequestHead, HttpStatus> {
+        let uri = http::Uri::try_from(self.target.unwrap_or_else(|| "/".to_owned()))
+            .map_err(|_| malformed("Request Target"))?;
+        RequestHead::from_fields(self.method, uri, self.fields).map_err(|_| malformed("Header"))
     }
 }
 

@@ -115,12 +115,12 @@ pub async fn handle<A: Application + Default + 'static>(
         Head {
             method,
             target: request.get_path_with_query(),
-            fields: &request.get_headers().copy_all(),
+            fields: request.get_headers().copy_all(),
         }
-        .parts()
+        .parse()
     });
-    let parts = match head {
-        Ok(parts) => parts,
+    let head = match head {
+        Ok(head) => head,
         Err(status) => {
             let text = format!("{status}\n");
             return Ok(text_answer(status.status_code(), text, head_only));
@@ -129,7 +129,7 @@ pub async fn handle<A: Application + Default + 'static>(
     let body = StreamBody::new(request, |request, done| {
         Request::consume_body(request, done)
     });
-    let ctx = Context::from_parts(parts, Source::Reader(Box::new(body)), Arc::clone(settings));
+    let ctx = Context::from_head(head, Source::Reader(Box::new(body)), Arc::clone(settings));
     PENDING.set(Some(head_only));
     let mut answer = respond(app, ctx);
     PENDING.set(None);
@@ -206,7 +206,7 @@ fn response_of<S: BodySource>(
     // gone midway already shows as the body's reader dropping.
     let (response, _sent) = Response::new(fields, contents, end_reader);
     if response.set_status_code(status.as_u16()).is_err() {
-        eprintln!("nanohttp: the host refused status {status}");
+        eprintln!("nanohttp: the host refused status {}", status.as_u16());
     }
     let body = OutgoingBody {
         writer,

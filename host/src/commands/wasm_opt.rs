@@ -3,7 +3,10 @@
 //! LTO; binaryen still finds about a sixth to cut: `examples/hello` 244,359 → 202,089 bytes, the demo 358,459 → 296,436
 //! (`bench/results.md`).
 //! wasm-opt reads core modules only, so the component is taken apart and put together here;
-//! the result is validated, and kept only if valid and smaller.
+//! the result is validated, and kept only if valid and smaller. A build without debug
+//! information also loses the component's own `component-name` section here (names of its
+//! instances and functions, about 7 KB in hello), which cargo's `strip` does not reach: the
+//! linker writes it after stripping.
 
 use std::ffi::{OsStr, OsString};
 use std::ops::Range;
@@ -100,6 +103,9 @@ pub(super) fn optimise(path: &Path, component: &[u8], program: &OsStr) -> anyhow
     }
     let optimised = optimised.context("wasm-opt wrote no module")?;
     let mut rebuilt = replace_module(component, main, &optimised)?;
+    if !keep_debug {
+        rebuilt = without_component_names(rebuilt)?;
+    }
     rebuilt.extend(custom_section(MARK, LEVEL.as_bytes()));
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&rebuilt)
@@ -170,17 +176,50 @@ fn custom_section(name: &str, contents: &[u8]) -> Vec<u8> {
     section
 }
 
-/// `component` with the module at `range` replaced by `module`: a section is its id, its size
-/// as unsigned LEB128, then its contents.
-fn replace_module(component: &[u8], range: Range<usize>, module: &[u8]) -> anyhow::Result<Vec<u8>> {
-    const MODULE_SECTION: u8 = 1;
-    let size = leb128(range.len());
-    let header = range
+/// The component's top-level custom section of names (`wasm-tools` and wasmtime read it for
+/// messages and debugging only).
+const COMPONENT_NAMES: &str = "component-name";
+
+/// `component` without its top-level [`COMPONENT_NAMES`] section, if it has one.
+fn without_component_names(mut component: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+    const CUSTOM_SECTION: u8 = 0;
+    let mut names = None;
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(&component) {
+        match payload.context("the component does not parse")? {
+            wasmparser::Payload::CustomSection(section)
+                if depth == 0 && section.name() == COMPONENT_NAMES =>
+            {
+                names = Some(section.range());
+            }
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if let Some(contents) = names {
+        let start = section_start(&component, CUSTOM_SECTION, &contents)
+            .context("the names section's header is not where expected")?;
+        component.drain(start..contents.end);
+    }
+    Ok(component)
+}
+
+/// Where the section whose contents are at `contents` starts: a section is its id, its size as
+/// unsigned LEB128 (the fewest bytes, as wit-component writes it), then its contents.
+fn section_start(component: &[u8], id: u8, contents: &Range<usize>) -> Option<usize> {
+    let size = leb128(contents.len());
+    contents
         .start
         .checked_sub(1 + size.len())
-        .filter(|&start| {
-            component[start] == MODULE_SECTION && component[start + 1..range.start] == size
-        })
+        .filter(|&start| component[start] == id && component[start + 1..contents.start] == size)
+}
+
+/// `component` with the module at `range` replaced by `module`.
+fn replace_module(component: &[u8], range: Range<usize>, module: &[u8]) -> anyhow::Result<Vec<u8>> {
+    const MODULE_SECTION: u8 = 1;
+    let header = section_start(component, MODULE_SECTION, &range)
         .context("the module's section header is not where expected")?;
     let mut rebuilt = Vec::with_capacity(component.len());
     rebuilt.extend_from_slice(&component[..header]);
@@ -240,6 +279,27 @@ mod tests {
             .validate_all(&rebuilt)
             .unwrap();
         assert_eq!(main_module(&rebuilt).unwrap(), None, "marked as done");
+    }
+
+    /// The top-level names go; a nested component's, and other custom sections, stay.
+    #[test]
+    fn component_names_are_dropped() {
+        let mut nested = b"\0asm\x0d\0\x01\0".to_vec();
+        nested.extend(custom_section(COMPONENT_NAMES, b"inner"));
+        let mut component = b"\0asm\x0d\0\x01\0".to_vec();
+        component.extend(custom_section("producers", b""));
+        component.extend(custom_section(COMPONENT_NAMES, &[7; 300]));
+        component.push(4); // a component section
+        component.extend(leb128(nested.len()));
+        component.extend_from_slice(&nested);
+        let names_section = custom_section(COMPONENT_NAMES, &[7; 300]).len();
+        let stripped = without_component_names(component.clone()).unwrap();
+        assert_eq!(stripped.len(), component.len() - names_section);
+        assert!(stripped.ends_with(&nested));
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(&stripped)
+            .unwrap();
+        assert_eq!(without_component_names(stripped.clone()).unwrap(), stripped);
     }
 
     #[test]

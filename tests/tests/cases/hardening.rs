@@ -263,6 +263,28 @@ fn oversized_heads_are_a_431() {
     assert!(reply.ends_with("\r\n\r\nhello"), "{reply}");
 }
 
+/// Request headers read as sent, whatever their case: the first of a repeated header and
+/// every one, cookies from two `Cookie` lines, and a value with bytes beyond ASCII (which
+/// HTTP allows) absent as text but whole in the `HeaderMap`.
+#[test]
+fn request_headers_read_as_sent() {
+    let server = serve(&faulty(), &[]);
+    let request = "GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                   X-TAG: one\r\nx-tag: two\r\nX-Tag: three\r\n\
+                   Cookie: a=1; b=two%20words\r\ncookie: c=3\r\n\
+                   X-Opaque: caf\u{e9}\r\n\r\n";
+    let reply = raw(server.addr(), request.as_bytes());
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(
+        reply.ends_with(
+            "\r\n\r\nfirst=one all=one,two,three cookies=a:1,b:two words,c:3 opaque=- \
+             opaque-bytes=5"
+        ),
+        "{reply}"
+    );
+    assert_hello(&server);
+}
+
 /// Opens a connection and feeds it `head` one byte at a time, a byte every 100 ms, until the
 /// server closes it; `true` if it did (within [`PATIENCE`]).
 fn dribble_until_closed(addr: SocketAddr, head: &[u8]) -> bool {
