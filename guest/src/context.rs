@@ -80,9 +80,7 @@ impl Context {
 
     /// A context whose body is read from `source` when a handler asks for it.
     pub(crate) fn from_head(head: RequestHead, source: Source, settings: Arc<Settings>) -> Self {
-        let declared = head
-            .text(http::header::CONTENT_LENGTH.as_str())
-            .and_then(|v| v.parse().ok());
+        let declared = head.text("content-length").and_then(|v| v.parse().ok());
         let body = RequestBody::new(source, declared, settings.max_body_size());
         Self {
             verb: lower_case_verb(&head.method),
@@ -147,7 +145,7 @@ impl Context {
     /// The request cookies, parsed once on first use (malformed pairs are skipped).
     pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
         self.cookies
-            .get_or_init(|| parse_cookies(self.head.texts(http::header::COOKIE.as_str())))
+            .get_or_init(|| parse_cookies(self.head.texts("cookie")))
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }

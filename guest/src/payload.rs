@@ -72,7 +72,7 @@ pub(crate) fn multipart<'b>(
 }
 
 fn content_type(head: &RequestHead) -> &str {
-    head.text(http::header::CONTENT_TYPE.as_str()).unwrap_or("")
+    head.text("content-type").unwrap_or("")
 }
 
 /// A url-encoded body must be what it says: every `%` starts an escape of two hex digits, and

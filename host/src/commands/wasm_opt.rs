@@ -1,7 +1,7 @@
 //! `nanohttp build`'s last step: binaryen's `wasm-opt -Os` over the component's main core
 //! module, put back in place of the original. Cargo's output is already `opt-level = "s"` with
 //! LTO; binaryen still finds about a sixth to cut: `examples/hello` 216.8 → 171.6 KB, the demo
-//! 348.1 → 280.9 KB (`bench/size.md`).
+//! 348.0 → 280.8 KB (`bench/size.md`).
 //! wasm-opt reads core modules only, so the component is taken apart and put together here;
 //! the result is validated, and kept only if valid and smaller. A build without debug
 //! information also loses the component's own `component-name` section here (names of its
@@ -125,32 +125,49 @@ pub(super) fn optimise(path: &Path, component: &[u8], program: &OsStr) -> anyhow
 /// are the few hundred bytes of glue that wit-component adds); `None` if it carries [`MARK`].
 fn main_module(component: &[u8]) -> anyhow::Result<Option<Range<usize>>> {
     let mut largest: Option<Range<usize>> = None;
-    let mut depth = 0usize;
-    for payload in wasmparser::Parser::new(0).parse_all(component) {
-        match payload.context("the component does not parse")? {
-            wasmparser::Payload::CustomSection(section) if depth == 0 && section.name() == MARK => {
+    for payload in top_level(component)? {
+        match payload {
+            wasmparser::Payload::CustomSection(section) if section.name() == MARK => {
                 return Ok(None);
             }
             wasmparser::Payload::ModuleSection {
                 unchecked_range, ..
-            } => {
-                if depth == 0
-                    && largest
-                        .as_ref()
-                        .is_none_or(|r| r.len() < unchecked_range.len())
-                {
-                    largest = Some(unchecked_range);
-                }
-                depth += 1;
+            } if largest
+                .as_ref()
+                .is_none_or(|r| r.len() < unchecked_range.len()) =>
+            {
+                largest = Some(unchecked_range);
             }
-            wasmparser::Payload::ComponentSection { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
     largest
         .context("the component holds no core module")
         .map(Some)
+}
+
+/// The component's own sections, in order: not those of the modules and components nested in
+/// it.
+fn top_level(component: &[u8]) -> anyhow::Result<Vec<wasmparser::Payload<'_>>> {
+    let mut sections = Vec::new();
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        let payload = payload.context("the component does not parse")?;
+        let nests = matches!(
+            payload,
+            wasmparser::Payload::ModuleSection { .. }
+                | wasmparser::Payload::ComponentSection { .. }
+        );
+        match payload {
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            payload if depth == 0 => sections.push(payload),
+            _ => {}
+        }
+        if nests {
+            depth += 1;
+        }
+    }
+    Ok(sections)
 }
 
 /// Whether a core module has a `name` section or DWARF (`.debug_*` custom sections).
@@ -183,21 +200,14 @@ const COMPONENT_NAMES: &str = "component-name";
 /// `component` without its top-level [`COMPONENT_NAMES`] section, if it has one.
 fn without_component_names(mut component: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     const CUSTOM_SECTION: u8 = 0;
-    let mut names = None;
-    let mut depth = 0usize;
-    for payload in wasmparser::Parser::new(0).parse_all(&component) {
-        match payload.context("the component does not parse")? {
-            wasmparser::Payload::CustomSection(section)
-                if depth == 0 && section.name() == COMPONENT_NAMES =>
-            {
-                names = Some(section.range());
+    let names = top_level(&component)?
+        .into_iter()
+        .find_map(|payload| match payload {
+            wasmparser::Payload::CustomSection(section) if section.name() == COMPONENT_NAMES => {
+                Some(section.range())
             }
-            wasmparser::Payload::ModuleSection { .. }
-            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
+            _ => None,
+        });
     if let Some(contents) = names {
         let start = section_start(&component, CUSTOM_SECTION, &contents)
             .context("the names section's header is not where expected")?;
