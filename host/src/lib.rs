@@ -120,6 +120,9 @@ where
 
 async fn serve_until_signalled(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
+    // Before `Listening on`: whoever reads that line may signal at once, and a signal that
+    // comes before its handler is in place would end the process without the graceful stop.
+    let mut signals = StopSignals::new()?;
     let scheme = if server.is_tls() { "https" } else { "http" };
     eprintln!("Listening on {scheme}://{}", server.local_addr());
     if let Some(admin) = server.admin_addr() {
@@ -132,36 +135,52 @@ async fn serve_until_signalled(config: Config) -> anyhow::Result<()> {
     }));
     tokio::select! {
         result = &mut serving => return result?,
-        () = signalled() => {}
+        () = signals.next() => {}
     }
     eprintln!("Shutting down: finishing requests in flight (Ctrl+C again to stop now)");
     let _ = stop.send(());
     tokio::select! {
         result = serving => result?,
-        () = signalled() => {
+        () = signals.next() => {
             eprintln!("Stopped without waiting for requests in flight");
             Ok(())
         }
     }
 }
 
-/// Ctrl+C (SIGINT) or, on Unix, SIGTERM.
-async fn signalled() {
+/// Ctrl+C (SIGINT) and, on Unix, SIGTERM. On Unix both are handled from [`StopSignals::new`]
+/// on: one that arrives while nobody waits in [`StopSignals::next`] is kept for the next wait
+/// (elsewhere Ctrl+C is caught only while waiting).
+struct StopSignals {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use anyhow::Context as _;
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
