@@ -25,6 +25,11 @@ fn config(extra: &[&str]) -> Config {
     Config::from_args(args).unwrap()
 }
 
+/// A bound on a stop that must not wait for idle connections: far under the grace period
+/// (30 s) and the idle timeout (60 s) it would wait out otherwise, far over what a stop takes
+/// on a loaded machine.
+const PROMPT_STOP: Duration = Duration::from_secs(10);
+
 fn start(extra: &[&str]) -> BackgroundServer {
     BackgroundServer::start(config(extra)).unwrap()
 }
@@ -244,11 +249,7 @@ async fn http2_with_prior_knowledge() {
     let _ = connection.await;
     let started = Instant::now();
     drop(server);
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < PROMPT_STOP, "{:?}", started.elapsed());
 }
 
 /// Awaits every future (no `futures` dependency for one call).
@@ -333,11 +334,7 @@ fn stopping_does_not_wait_for_idle_keep_alive_connections() {
     });
     let started = Instant::now();
     drop(server);
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < PROMPT_STOP, "{:?}", started.elapsed());
     assert!(
         std::net::TcpStream::connect(addr).is_err(),
         "still listening after drop"

@@ -188,6 +188,11 @@ fn beyond_max_concurrent_requests_get_503_with_retry_after() {
         "Service Unavailable"
     );
     assert_eq!(sleeper.join().unwrap(), (200, "slept 3000".to_string()));
+    // The slot is free again once the sleeper's instance is gone, which can trail the last
+    // byte of its response (a WASI 0.3 guest's task ends after its body does).
+    eventually("the slot to be free after the sleeper", || {
+        (get(&server, "/hello").0 != 503).then_some(())
+    });
     assert_hello(&server);
 }
 

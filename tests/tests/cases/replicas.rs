@@ -4,9 +4,8 @@
 //! exactly 10,000; a replica killed (`SIGKILL`) mid-load loses no acknowledged write, and the
 //! balancer keeps answering through the other.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use nanohttp_e2e::services::{Haproxy, HostProcess, Redis};
@@ -32,29 +31,58 @@ fn status_and_body(agent: &ureq::Agent, method: &str, url: &str, body: &str) -> 
     }
 }
 
-/// Sends `total` `POST /incr/default/KEY` requests to `addr` from `threads` threads; returns
-/// how many were acknowledged (`200`).
-fn increments(addr: SocketAddr, key: &str, total: u64, threads: u64) -> u64 {
-    let acknowledged = Arc::new(AtomicU64::new(0));
+/// What a load got back: how many writes were acknowledged (`200`), and every other answer
+/// (status and the start of its body, or the client's error) with how often it came.
+#[derive(Default)]
+struct Outcomes {
+    acknowledged: u64,
+    others: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for Outcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} acknowledged", self.acknowledged)?;
+        for (answer, count) in &self.others {
+            write!(f, "; {count} x {answer}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends `total` `POST /incr/default/KEY` requests to `addr` from `threads` threads.
+fn increments(addr: SocketAddr, key: &str, total: u64, threads: u64) -> Outcomes {
     let handles: Vec<_> = (0..threads)
         .map(|n| {
-            let acknowledged = acknowledged.clone();
             let url = format!("http://{addr}/incr/default/{key}");
             let share = total / threads + u64::from(n < total % threads);
             std::thread::spawn(move || {
                 let agent = client();
+                let mut outcomes = Outcomes::default();
                 for _ in 0..share {
-                    if status_and_body(&agent, "POST", &url, "").0 == 200 {
-                        acknowledged.fetch_add(1, Ordering::Relaxed);
+                    match status_and_body(&agent, "POST", &url, "") {
+                        (200, _) => outcomes.acknowledged += 1,
+                        (status, body) => {
+                            let body: String = body.chars().take(80).collect();
+                            *outcomes
+                                .others
+                                .entry(format!("{status} {body}"))
+                                .or_default() += 1;
+                        }
                     }
                 }
+                outcomes
             })
         })
         .collect();
+    let mut all = Outcomes::default();
     for handle in handles {
-        handle.join().unwrap();
+        let outcomes = handle.join().unwrap();
+        all.acknowledged += outcomes.acknowledged;
+        for (answer, count) in outcomes.others {
+            *all.others.entry(answer).or_default() += count;
+        }
     }
-    acknowledged.load(Ordering::Relaxed)
+    all
 }
 
 fn counter(addr: SocketAddr, key: &str) -> u64 {
@@ -95,12 +123,17 @@ fn two_hosts_on_one_redis_behind_haproxy() {
 
     // 10,000 concurrent increments through the balancer.
     let started = Instant::now();
-    let acknowledged = increments(balancer.addr(), "hits", 10_000, 50);
+    let load = increments(balancer.addr(), "hits", 10_000, 50);
     eprintln!(
-        "10,000 increments through haproxy in {:?}",
+        "10,000 increments through haproxy in {:?}: {load}",
         started.elapsed()
     );
-    assert_eq!(acknowledged, 10_000);
+    assert_eq!(
+        load.acknowledged,
+        10_000,
+        "{load}; haproxy's log:\n{}",
+        balancer.log()
+    );
     assert_eq!(counter(a.addr(), "hits"), 10_000);
     assert_eq!(counter(b.addr(), "hits"), 10_000);
 }
@@ -127,8 +160,9 @@ fn a_replica_killed_mid_load_loses_no_acknowledged_write() {
         "the load ended before the kill: make it longer"
     );
     a.kill();
-    let acknowledged = load.join().unwrap();
-    eprintln!("{acknowledged} of 4000 increments acknowledged around the kill");
+    let load = load.join().unwrap();
+    eprintln!("4000 increments around the kill: {load}");
+    let acknowledged = load.acknowledged;
 
     let total = counter(b.addr(), "acked");
     assert!(
@@ -142,9 +176,9 @@ fn a_replica_killed_mid_load_loses_no_acknowledged_write() {
     // The balancer answers every request now, through the replica left.
     let after = increments(addr, "after", 200, 4);
     assert_eq!(
-        after,
+        after.acknowledged,
         200,
-        "the balancer keeps answering; b's log:\n{}",
+        "the balancer keeps answering ({after}); b's log:\n{}",
         b.log()
     );
     assert_eq!(counter(b.addr(), "after"), 200);
