@@ -160,7 +160,7 @@ impl Drop for Redis {
 /// free port. Stopped on drop.
 ///
 /// A server is taken out after two failed checks in a row (0.1 s apart), each allowed 2 s: a
-/// killed replica (connection refused) is out within 0.2 s, one that stalls for a moment is
+/// killed replica (connection refused) fails them at once, one that stalls for a moment does
 /// not. With haproxy's default (a check's whole time bounded by its 0.1 s interval) and
 /// `fall 1`, a stall of both replicas took both out and haproxy answered `503` until they
 /// were back (both `SIGSTOP`ped for 0.3 s under load: 308 of 2,857 requests; none with these).

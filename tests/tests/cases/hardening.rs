@@ -64,7 +64,7 @@ fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thre
 
 /// Polls `f` until it returns `Some`, for at most [`PATIENCE`].
 #[track_caller]
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(value) = f() {
@@ -73,6 +73,19 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Sends a request until it is not refused with `503`. With `--max-concurrent` slots taken
+/// up to the limit, a request's slot is free again once its instance is gone, which can trail
+/// the last byte of its response (a WASI 0.3 guest's task ends after its body does).
+#[track_caller]
+pub(crate) fn when_free(
+    send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> ureq::http::Response<ureq::Body> {
+    eventually("a slot to be free", || {
+        let response = send().expect("a response");
+        (response.status() != 503).then_some(response)
+    })
 }
 
 #[test]
@@ -188,12 +201,9 @@ fn beyond_max_concurrent_requests_get_503_with_retry_after() {
         "Service Unavailable"
     );
     assert_eq!(sleeper.join().unwrap(), (200, "slept 3000".to_string()));
-    // The slot is free again once the sleeper's instance is gone, which can trail the last
-    // byte of its response (a WASI 0.3 guest's task ends after its body does).
-    eventually("the slot to be free after the sleeper", || {
-        (get(&server, "/hello").0 != 503).then_some(())
-    });
-    assert_hello(&server);
+    let mut after = when_free(|| client().get(server.url("/hello")).call());
+    assert_eq!(after.status(), 200);
+    assert_eq!(after.body_mut().read_to_string().unwrap(), "hello");
 }
 
 #[test]

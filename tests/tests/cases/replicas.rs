@@ -39,6 +39,25 @@ struct Outcomes {
     others: BTreeMap<String, u64>,
 }
 
+impl Outcomes {
+    fn record(&mut self, (status, body): (u16, String)) {
+        match status {
+            200 => self.acknowledged += 1,
+            _ => {
+                let answer = format!("{status} {}", body.chars().take(80).collect::<String>());
+                *self.others.entry(answer).or_default() += 1;
+            }
+        }
+    }
+
+    fn add(&mut self, other: Outcomes) {
+        self.acknowledged += other.acknowledged;
+        for (answer, count) in other.others {
+            *self.others.entry(answer).or_default() += count;
+        }
+    }
+}
+
 impl std::fmt::Display for Outcomes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} acknowledged", self.acknowledged)?;
@@ -59,16 +78,7 @@ fn increments(addr: SocketAddr, key: &str, total: u64, threads: u64) -> Outcomes
                 let agent = client();
                 let mut outcomes = Outcomes::default();
                 for _ in 0..share {
-                    match status_and_body(&agent, "POST", &url, "") {
-                        (200, _) => outcomes.acknowledged += 1,
-                        (status, body) => {
-                            let body: String = body.chars().take(80).collect();
-                            *outcomes
-                                .others
-                                .entry(format!("{status} {body}"))
-                                .or_default() += 1;
-                        }
-                    }
+                    outcomes.record(status_and_body(&agent, "POST", &url, ""));
                 }
                 outcomes
             })
@@ -76,11 +86,7 @@ fn increments(addr: SocketAddr, key: &str, total: u64, threads: u64) -> Outcomes
         .collect();
     let mut all = Outcomes::default();
     for handle in handles {
-        let outcomes = handle.join().unwrap();
-        all.acknowledged += outcomes.acknowledged;
-        for (answer, count) in outcomes.others {
-            *all.others.entry(answer).or_default() += count;
-        }
+        all.add(handle.join().unwrap());
     }
     all
 }

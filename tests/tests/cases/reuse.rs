@@ -14,7 +14,7 @@ mod hardening;
 // For the shared cases: the components of the test binary's WASI version.
 use super::wasi;
 
-use hardening::{client, faulty};
+use hardening::{client, eventually, faulty, when_free};
 
 /// How many requests an instance serves in the shared cases.
 const REUSE: &str = "50";
@@ -30,22 +30,6 @@ fn serve(component: &Path, args: &[&str]) -> BackgroundServer {
 fn one_instance(extra: &[&str]) -> BackgroundServer {
     let args = [&["--max-concurrent", "1"], extra].concat();
     serve(&faulty(), &args)
-}
-
-type Response = ureq::http::Response<ureq::Body>;
-
-/// Sends a request until it is not refused with `503`: with one instance at a time, the
-/// previous request's may still be on its way back for a moment after its response ended.
-/// Bounded far above that moment on a loaded machine.
-fn when_free(send: impl Fn() -> Result<Response, ureq::Error>) -> Response {
-    for _ in 0..500 {
-        let response = send().expect("a response");
-        if response.status() != 503 {
-            return response;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("still 503 after ten seconds");
 }
 
 /// `/served`: how many requests the instance answering it has begun.
@@ -129,17 +113,12 @@ fn an_instance_that_read_an_oversized_body_is_discarded() {
     // Chunked, so the guest starts reading before the host finds it too large; sent raw, as
     // the host answers before reading all of it.
     let large = vec![b'x'; 64 << 10];
-    let status = (0..50)
-        .map(|_| nanohttp_e2e::raw_chunked_post(server.addr(), "/size", &large).0)
-        .find(|&status| {
-            // `503`: the previous request's instance is still on its way back (see `when_free`).
-            let busy = status == 503;
-            if busy {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            !busy
-        });
-    assert_eq!(status, Some(413));
+    // `503`: the previous request's instance is still on its way back (see `when_free`).
+    let status = eventually("a slot to be free", || {
+        let status = nanohttp_e2e::raw_chunked_post(server.addr(), "/size", &large).0;
+        (status != 503).then_some(status)
+    });
+    assert_eq!(status, 413);
     assert_eq!(served(&server), 1);
 }
 
